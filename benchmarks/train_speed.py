@@ -1,0 +1,130 @@
+"""How much does the library's training cost over a bare PyTorch loop? And how fast is inference?
+
+Times, in one process, on the Ex 2.10 configuration (1501 steps, batch 64, three regularisers):
+
+(a) the library: `ex_color.experiments.ex_2_10.train` — Lightning, `TrainingModule`, the progress
+    bar, label accounting and wandb in offline mode (written to a temporary folder);
+(b) a minimal loop: the same model, losses, schedule, batches and step count, plain PyTorch;
+
+and prints both wall times and the ratio a/b (median over --repeats runs), then the time to run the
+model over the hd cube (120×24×24 = 69,120 colours) with latent capture.
+
+    ./go bench train_speed [--repeats 3] [--steps 1501]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+import time
+
+import torch
+from torch import nn
+
+from ex_color.experiments import ex_2_10
+from ex_color.experiments.common import test_cubes
+from ex_color.inference import infer
+from ex_color.model import CNColorMLP
+from ex_color.seed import set_deterministic_mode
+from ex_color.training import fast_cpu_math
+from mini.temporal.dopesheet import Dopesheet
+from mini.temporal.timeline import Timeline
+
+
+def plain_loop(dopesheet: Dopesheet, steps: int, seed: int = 0) -> float:
+    set_deterministic_mode(seed)
+    model = CNColorMLP(ex_2_10.K, n_nonlinear=ex_2_10.N)
+    train_data, _ = ex_2_10.make_data(seed)
+    regs = ex_2_10.regularizers()
+    timeline = Timeline(dopesheet)
+    lr = timeline.values('lr').tolist()
+    weights = {r.name: timeline.values(r.name).tolist() for r in regs}
+    opt = torch.optim.Adam(model.parameters(), lr=lr[0])
+    mse = nn.MSELoss()
+    start = time.perf_counter()
+    with fast_cpu_math(1):
+        step = 0
+        while step < steps:
+            for x, labels in train_data:
+                if step >= steps:
+                    break
+                s = min(step, len(lr) - 1)
+                z = model.bottleneck(model.encoder(x))
+                y = model.decoder(z)
+                loss = mse(y, x)
+                for r in regs:
+                    w = weights[r.name][s]
+                    if w == 0:
+                        continue
+                    per = r.compute_loss_term(z)
+                    if r.label_affinities:
+                        alpha = labels['red']
+                        if alpha.sum() == 0:
+                            continue
+                        term = (alpha * per).sum() / (alpha.sum() + 1e-8)
+                    else:
+                        term = per.mean()
+                    loss = loss + w * term
+                opt.zero_grad()
+                loss.backward()
+                for g in opt.param_groups:
+                    g['lr'] = lr[s]
+                opt.step()
+                step += 1
+    return time.perf_counter() - start
+
+
+def library(dopesheet: Dopesheet, steps: int, seed: int = 0) -> float:
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ['EX_COLOR_WANDB_DIR'] = tmp
+        start = time.perf_counter()
+        ex_2_10.train(seed, dopesheet=dopesheet, max_steps=steps, wandb_mode='offline')
+        elapsed = time.perf_counter() - start
+        os.environ.pop('EX_COLOR_WANDB_DIR', None)
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--repeats', type=int, default=3)
+    parser.add_argument('--steps', type=int, default=None, help='default: the length of the dopesheet')
+    args = parser.parse_args()
+    dopesheet = Dopesheet.from_csv(ex_2_10.dopesheet_path(ex_2_10.NBID))
+    steps = args.steps or len(dopesheet)
+    library(dopesheet, 20)  # warm-up: imports, first wandb service start
+    a, b = [], []
+    for i in range(args.repeats):
+        b.append(plain_loop(dopesheet, steps))
+        a.append(library(dopesheet, steps))
+        print(
+            f'run {i + 1}: library {a[-1]:.2f} s, plain loop {b[-1]:.2f} s, ratio {a[-1] / b[-1]:.2f}',
+            flush=True,
+        )
+    ma, mb = statistics.median(a), statistics.median(b)
+    print(f'\ntraining, {steps} steps (median of {args.repeats}):')
+    print(
+        f'  (a) library (Lightning + progress + wandb offline): {ma:.2f} s ({1000 * ma / steps:.2f} ms/step)'
+    )
+    print(
+        f'  (b) plain PyTorch loop:                            {mb:.2f} s ({1000 * mb / steps:.2f} ms/step)'
+    )
+    print(f'  ratio a/b: {ma / mb:.2f}')
+
+    model = CNColorMLP(ex_2_10.K, n_nonlinear=ex_2_10.N)
+    x = torch.tensor(test_cubes().hd_hsv.rgb_grid, dtype=torch.float32)
+    infer(model, x)
+    times = []
+    for _ in range(5):
+        t = time.perf_counter()
+        infer(model, x)
+        times.append(time.perf_counter() - t)
+    print(
+        f'\ninference over the hd cube ({x.shape[0] * x.shape[1] * x.shape[2]:,} colours): '
+        f'{1000 * statistics.median(times):.1f} ms (median of 5)'
+    )
+
+
+if __name__ == '__main__':
+    main()

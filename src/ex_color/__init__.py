@@ -1,0 +1,1 @@
+"""ex_color: concept anchoring in a tiny colour autoencoder (domain code)."""

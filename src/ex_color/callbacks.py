@@ -1,0 +1,103 @@
+"""`LabelProportionCallback`: how often each label actually took part in training.
+
+Labels are drawn stochastically, and a label only matters while a regulariser that uses it has a
+non-zero weight, so the fraction of samples that carried an *active* label is the number to watch.
+Per batch the callback sums the active labels (tensor ops, no host sync); per epoch it logs that
+epoch's proportions as ``<prefix>/epoch/<label>``; at the end of the fit it logs counts
+(``<prefix>/n/<label>``, ``<prefix>/n_total``) and proportions (``<prefix>/p/<label>``) and writes one
+log line. Every training sample counts toward the denominator, whether or not any label was active
+then. The pseudo-label ``_any`` counts samples that carried at least one active label.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Collection
+from typing import Any
+
+import lightning as L
+import torch
+from torch import Tensor
+
+log = logging.getLogger(__name__)
+
+ANY = '_any'
+
+
+class LabelProportionCallback(L.Callback):
+    """Count active labels per epoch and over the fit; log proportions and one summary line."""
+
+    def __init__(self, prefix: str = 'labels', *, get_active_labels: Callable[[], Collection[str]]) -> None:
+        super().__init__()
+        if not prefix or '/' in prefix:
+            raise ValueError(f"prefix must be a non-empty name without '/', got {prefix!r}")
+        self.prefix = prefix
+        self.get_active_labels = get_active_labels
+        self.totals: dict[str, Tensor] = {}
+        self.n_total = 0
+        self._epoch: dict[str, Tensor] = {}
+        self._epoch_n = 0
+
+    def on_fit_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self.totals, self.n_total = {}, 0
+
+    def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self._epoch, self._epoch_n = {}, 0
+
+    def on_train_batch_end(
+        self, trainer: L.Trainer, pl_module: L.LightningModule, outputs: Any, batch: Any, batch_idx: int
+    ) -> None:
+        if not (isinstance(batch, (tuple, list)) and len(batch) == 2 and isinstance(batch[1], dict)):
+            raise ValueError(
+                "Batch isn't labelled: LabelProportionCallback needs batches of (data, {label: values})"
+            )
+        data, labels = batch
+        n = len(data)
+        self._epoch_n += n
+        active = [name for name in self.get_active_labels() if name in labels]
+        if not active:
+            return
+        carried = [labels[name] > 0 for name in active]
+        counts = {name: c.sum() for name, c in zip(active, carried, strict=True)}
+        counts[ANY] = torch.stack(carried).any(0).sum()
+        for name, count in counts.items():
+            slot = self._epoch.get(name)
+            self._epoch[name] = count if slot is None else slot + count
+
+    def _fold_epoch(self) -> dict[str, float]:
+        """Add this epoch's counts to the totals; return the epoch's proportions."""
+        n = self._epoch_n
+        self.n_total += n
+        for name, count in self._epoch.items():
+            self.totals[name] = self.totals.get(name, 0) + count
+        props = {k: float(v) / n for k, v in self._epoch.items()} if n else {}
+        self._epoch, self._epoch_n = {}, 0
+        return props
+
+    def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        props = self._fold_epoch()
+        if props:
+            pl_module.log_dict(
+                {f'{self.prefix}/epoch/{k}': v for k, v in props.items()}, on_step=False, on_epoch=True
+            )
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Samples that carried each label while it was active, over the fit so far."""
+        return {k: int(v) for k, v in sorted(self.totals.items())}
+
+    @property
+    def proportions(self) -> dict[str, float]:
+        return {k: v / self.n_total for k, v in self.counts.items()} if self.n_total else {}
+
+    def on_fit_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        # A fit that stops mid-epoch (max_steps) never reaches on_train_epoch_end for its last epoch.
+        self._fold_epoch()
+        counts, props = self.counts, self.proportions
+        summary: dict[str, float] = {f'{self.prefix}/n_total': float(self.n_total)}
+        summary |= {f'{self.prefix}/n/{k}': float(v) for k, v in counts.items()}
+        summary |= {f'{self.prefix}/p/{k}': v for k, v in props.items()}
+        for logger in trainer.loggers:
+            logger.log_metrics(summary, step=trainer.global_step)
+        parts = ', '.join(f'{k}: {counts[k]} ({100 * props[k]:.3f}%)' for k in counts) or 'none active'
+        log.info('Label frequencies (n=%d): %s', self.n_total, parts)

@@ -1,0 +1,124 @@
+"""Pieces the numbered experiments share: test cubes, training loop wiring and the ablation summary."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+from ex_color.data.color_cube import ColorCube
+from ex_color.data.cyclic import arange_cyclic
+from ex_color.evaluation import evaluate_cube, named_color_errors
+from ex_color.loss import RegularizerConfig
+from ex_color.model import CNColorMLP
+from ex_color.seed import set_deterministic_mode
+from ex_color.surgery import ablate
+from ex_color.training import FitResult, TrainingModule, fit
+from mini.temporal.dopesheet import Dopesheet
+from utils.paths import project_root
+
+NOTEBOOKS = project_root() / 'notebooks'
+
+
+def dopesheet_path(nbid: str) -> Path:
+    return NOTEBOOKS / f'ex-{nbid}-dopesheet.csv'
+
+
+@dataclass(frozen=True)
+class TestCubes:
+    """The seed's three evaluation cubes."""
+
+    hsv: ColorCube
+    """24 hues × 4 saturations × 8 values, axes permuted to `svh` (colour-slice figure)."""
+    hd_hsv: ColorCube
+    """120 hues × 24 × 24 (error figure and summary numbers)."""
+    rgb: ColorCube
+    """20³ RGB grid (latent figure)."""
+
+
+def test_cubes() -> TestCubes:
+    hsv = ColorCube.from_hsv(
+        h=arange_cyclic(step_size=1 / 24), s=np.linspace(0, 1, 4), v=np.linspace(0, 1, 8)
+    ).permute('svh')
+    hd = ColorCube.from_hsv(
+        h=arange_cyclic(step_size=1 / 240), s=np.linspace(0, 1, 48), v=np.linspace(0, 1, 48)
+    )
+    rgb = ColorCube.from_rgb(r=np.linspace(0, 1, 20), g=np.linspace(0, 1, 20), b=np.linspace(0, 1, 20))
+    return TestCubes(hsv=hsv, hd_hsv=hd[::2, ::2, ::2], rgb=rgb)
+
+
+def train_model(
+    *,
+    dopesheet: Dopesheet,
+    regularizers: Sequence[RegularizerConfig],
+    make_data: Callable[[int], tuple[object, object]],
+    k_bottleneck: int,
+    n_nonlinear: int,
+    seed: int,
+    run_name: str,
+    project: str,
+    max_steps: int | None = None,
+    wandb_mode: str | None = None,
+    progress: bool = True,
+    **fit_kwargs,
+) -> FitResult:
+    """Seed everything, build the model and data, and fit. The data factory receives the seed."""
+    set_deterministic_mode(seed)
+    model = CNColorMLP(k_bottleneck, n_nonlinear=n_nonlinear)
+    train_data, val_data = make_data(seed)
+    module = TrainingModule(model, dopesheet, nn.MSELoss(), regularizers)
+    return fit(
+        module,
+        train_data,
+        val_data,
+        run_name=run_name,
+        project=project,
+        max_steps=max_steps,
+        wandb_mode=wandb_mode,
+        progress=progress,
+        **fit_kwargs,
+    )
+
+
+@dataclass(frozen=True)
+class AblationSummary:
+    """Before/after-ablation error statistics on the hd cube and at named colours."""
+
+    table: pd.DataFrame
+    """Rows: max, median and named colours; columns: baseline, ablated."""
+
+    def format(self) -> str:
+        return self.table.to_string(float_format=lambda v: f'{v:.3g}')
+
+
+def ablation_summary(model: nn.Module, hd_cube: ColorCube, dims: Sequence[int] = (0,)) -> AblationSummary:
+    ablated = ablate(model, 'bottleneck', list(dims))
+    cols = {}
+    for name, m in (('baseline', model), ('ablated', ablated)):
+        mse = evaluate_cube(m, hd_cube)['MSE']
+        stats = pd.Series({'max': float(np.max(mse)), 'median': float(np.median(mse))})
+        cols[name] = pd.concat([stats, named_color_errors(m)])
+    return AblationSummary(pd.DataFrame(cols))
+
+
+def check_thresholds(summary: AblationSummary) -> dict[str, bool]:
+    """The result criteria of the training issue, each as a named pass/fail."""
+    t = summary.table
+    return {
+        'baseline max <= 5e-4': t.loc['max', 'baseline'] <= 5e-4,
+        'baseline median <= 5e-5': t.loc['median', 'baseline'] <= 5e-5,
+        'ablated red >= 0.1': t.loc['red', 'ablated'] >= 0.1,
+        'ablated median <= 3e-4': t.loc['median', 'ablated'] <= 3e-4,
+        'ablated green, cyan, blue <= 2e-3': bool(
+            (t.loc[['green', 'cyan', 'blue'], 'ablated'] <= 2e-3).all()
+        ),
+    }
+
+
+def model_state(model: nn.Module) -> dict[str, torch.Tensor]:
+    return {k: v.detach().clone() for k, v in model.state_dict().items()}

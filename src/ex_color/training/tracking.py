@@ -1,0 +1,57 @@
+"""Experiment tracking with Weights & Biases through Lightning's `WandbLogger`.
+
+Mode, in order of precedence: the `mode` argument, the `WANDB_MODE` environment variable, then
+``online`` when an API key is configured (``WANDB_API_KEY`` or a ``wandb login`` entry in
+``~/.netrc``) and ``offline`` otherwise. Offline runs are written under the repository's ignored
+``wandb/`` folder and can be uploaded later with ``wandb sync wandb/offline-run-*``. Tests and CI
+use ``disabled``.
+"""
+
+from __future__ import annotations
+
+import netrc
+import os
+from pathlib import Path
+
+from utils.paths import project_root
+
+MODES = ('online', 'offline', 'disabled')
+_ALIASES = {'run': 'online', 'dryrun': 'offline'}
+
+
+def has_api_key() -> bool:
+    if os.environ.get('WANDB_API_KEY'):
+        return True
+    try:
+        rc = netrc.netrc()
+    except (FileNotFoundError, netrc.NetrcParseError, OSError):
+        return False
+    return rc.authenticators('api.wandb.ai') is not None
+
+
+def wandb_mode(mode: str | None = None) -> str:
+    """Resolve the tracking mode; an unknown value is an error naming where it came from."""
+    source = 'mode argument'
+    if mode is None:
+        mode, source = os.environ.get('WANDB_MODE') or None, 'WANDB_MODE'
+    if mode is None:
+        return 'online' if has_api_key() else 'offline'
+    mode = _ALIASES.get(mode, mode)
+    if mode not in MODES:
+        raise ValueError(f'{source} must be one of {MODES}, got {mode!r}')
+    return mode
+
+
+def wandb_dir() -> Path:
+    """Folder that holds local run files (``<dir>/wandb/...``): the repository root."""
+    return project_root()
+
+
+def make_logger(name: str, project: str, *, mode: str | None = None, save_dir: Path | None = None):
+    """A `WandbLogger` for one run in the resolved mode."""
+    from lightning.pytorch.loggers import WandbLogger
+
+    resolved = wandb_mode(mode)
+    directory = save_dir or Path(os.environ.get('EX_COLOR_WANDB_DIR') or wandb_dir())
+    directory.mkdir(parents=True, exist_ok=True)
+    return WandbLogger(name=name, project=project or None, save_dir=str(directory), mode=resolved)

@@ -1,0 +1,1 @@
+"""mini: generic infrastructure (keyframed schedules, remote runs). Never imports ex_color."""

@@ -1,0 +1,1 @@
+"""utils: logging, notebook display, plot themes, progress. Never imports ex_color."""

@@ -1,0 +1,1 @@
+"""Progress display for long work (Lightning fits, sweeps)."""

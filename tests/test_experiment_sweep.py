@@ -1,0 +1,128 @@
+"""Sweeps over seeds, checkpoint stores and hither callbacks on the local backend."""
+
+import asyncio
+import pickle
+
+import pytest
+import torch
+
+from mini.experiment import CheckpointStore, Experiment, find_project_root
+from mini.hither import hither
+
+
+async def fit(steps: int, *, store: CheckpointStore, seed: int) -> list[float]:
+    """Train w, b of y = w*x + b towards y = 3x - 1 for a few SGD steps; save the state dict."""
+    torch.manual_seed(seed)
+    model = torch.nn.Linear(1, 1)
+    opt = torch.optim.SGD(model.parameters(), lr=0.05)
+    x = torch.tensor([[-1.0], [0.0], [1.0], [2.0]])
+    y = 3 * x - 1
+    for _ in range(steps):
+        opt.zero_grad()
+        torch.nn.functional.mse_loss(model(x), y).backward()
+        opt.step()
+    store.save(f'model-{seed}', model.state_dict())
+    return [model.weight.item(), model.bias.item()]
+
+
+def test_sweep_returns_results_in_seed_order_with_loadable_checkpoints(tmp_path):
+    run = Experiment('Ex sweep', backend='local')
+    store = run.checkpoints(root=tmp_path / 'runs')
+    remote_fit = run.thither(max_containers=20)(fit)
+    seeds = [5, 0, 2]
+
+    results = asyncio.run(run.sweep(remote_fit, seeds, 5, store=store))
+
+    expected = [asyncio.run(fit(5, store=CheckpointStore.local(tmp_path / 'direct'), seed=s)) for s in seeds]
+    assert results == expected  # same order as the seeds, same numbers as direct calls
+    assert len({tuple(r) for r in results}) == 3  # different seeds, different models
+    for seed, (w, b) in zip(seeds, results, strict=True):
+        state = store.load(f'model-{seed}')
+        assert set(state) == {'weight', 'bias'}
+        assert state['weight'].item() == w
+        assert state['bias'].item() == b
+
+
+def test_sweep_rejects_foreign_functions_and_a_fixed_seed():
+    run = Experiment('Ex sweep errors', backend='local')
+    with pytest.raises(KeyError, match='not a function decorated'):
+        asyncio.run(run.sweep(fit, [0]))
+    remote_fit = run.thither(fit)
+    with pytest.raises(ValueError, match='seed'):
+        asyncio.run(run.sweep(remote_fit, [0], 1, seed=3))
+
+
+def test_checkpoint_store_round_trip_and_key_validation(tmp_path):
+    store = CheckpointStore.local(tmp_path / 'a' / 'b')
+    state = {'w': torch.arange(3.0)}
+    path = store.save('run.1', state)
+    assert path == tmp_path / 'a' / 'b' / 'run.1.pt'
+    assert torch.equal(store.load('run.1')['w'], torch.tensor([0.0, 1.0, 2.0]))
+    assert [p.name for p in path.parent.iterdir()] == ['run.1.pt']  # no temp file left behind
+    for bad in ['../escape', 'a/b', '', '.hidden']:
+        with pytest.raises(ValueError, match='key'):
+            store.save(bad, state)
+    with pytest.raises(FileNotFoundError, match='missing'):
+        store.load('missing')
+
+
+def test_checkpoint_store_on_volume_is_plain_picklable_data():
+    store = CheckpointStore.on_volume('ex-vol', mount='/data', subdir='ex-2-10')
+    assert store.root == '/data/ex-2-10'
+    assert pickle.loads(pickle.dumps(store)) == store
+    with pytest.raises(ValueError, match='mount'):
+        CheckpointStore(root='/elsewhere', volume='ex-vol', mount='/data')
+
+
+def test_local_checkpoints_default_to_runs_folder_of_project(tmp_path, monkeypatch):
+    (tmp_path / 'pyproject.toml').write_text('')
+    (tmp_path / 'notebooks').mkdir()
+    monkeypatch.chdir(tmp_path / 'notebooks')
+    assert find_project_root() == tmp_path
+    store = Experiment('Ex 2.10: Ablate red', backend='local').checkpoints()
+    assert store.root == str(tmp_path / 'runs' / 'ex-2-10-ablate-red')
+
+
+def test_hither_local_delivers_sync_and_async_callbacks_in_order():
+    received = []
+
+    async def record_async(step, *, loss):
+        await asyncio.sleep(0)
+        received.append(('async', step, loss))
+
+    async def main():
+        run = Experiment('hither', backend='local')
+
+        @run.thither
+        async def work(report):
+            for step in range(3):
+                report(step, loss=1.0 / (step + 1))
+            return 'done'
+
+        async with run.hither(record_async) as stub:
+            assert pickle.loads(pickle.dumps(stub)) == stub
+            assert await work(stub) == 'done'
+        async with hither(lambda step, loss: received.append(('sync', step, loss))) as stub:
+            await work(stub)
+        return stub
+
+    stale = asyncio.run(main())
+    assert received == [
+        ('async', 0, 1.0),
+        ('async', 1, 0.5),
+        ('async', 2, 1 / 3),
+        ('sync', 0, 1.0),
+        ('sync', 1, 0.5),
+        ('sync', 2, 1 / 3),
+    ]
+    with pytest.raises(RuntimeError, match='closed'):
+        stale(0, loss=0.0)
+
+
+def test_hither_rejects_unknown_backend():
+    async def main():
+        async with hither(print, backend='cloud'):
+            pass
+
+    with pytest.raises(ValueError, match='backend'):
+        asyncio.run(main())

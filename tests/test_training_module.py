@@ -1,0 +1,178 @@
+"""TrainingModule: determinism, schedule use, name checks, failure handling and hook hygiene."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+import wandb
+from torch import Tensor, nn
+
+from ex_color.loss import RegularizerConfig
+from ex_color.training import fit
+from tests.training_helpers import all_forward_hooks, data, module, regularizers, short_dopesheet
+
+
+def run(seed: int, steps: int = 30, **kwargs):
+    m = module(seed)
+    train, val = data(seed)
+    return fit(
+        m, train, val, run_name='test', max_steps=steps, wandb_mode='disabled', progress=False, **kwargs
+    )
+
+
+def test_same_seed_gives_bitwise_identical_weights_and_other_seeds_differ():
+    a = run(0).module.model.state_dict()
+    b = run(0).module.model.state_dict()
+    c = run(1).module.model.state_dict()
+    assert a.keys() == b.keys()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert not all(torch.equal(a[k], c[k]) for k in a)
+
+
+def test_learning_rate_follows_the_schedule_step_by_step():
+    # Batch k must use schedule step k: record the lr each optimiser step actually used.
+    m = module(0)
+    seen: list[float] = []
+
+    class Spy(torch.optim.Adam):
+        def step(self, closure=None):
+            # Lightning runs training_step inside the closure, before Adam reads the lr.
+            loss = closure() if closure is not None else None
+            seen.append(self.param_groups[0]['lr'])
+            super().step()
+            return loss
+
+    def configure():
+        m._optimizer = Spy(m.model.parameters(), lr=1e-8)
+        return m._optimizer
+
+    m.configure_optimizers = configure
+    train, val = data(0)
+    fit(m, train, val, run_name='t', max_steps=25, wandb_mode='disabled', progress=False)
+    expected = m.timeline.values('lr')[:25].tolist()
+    assert seen == expected
+
+
+def test_training_reduces_reconstruction_error():
+    result = run(0, steps=40)
+    assert math.isfinite(result.metrics['train_recon'])
+    assert result.metrics['train_recon'] < 0.1
+    for key in (
+        'train_loss',
+        'train_recon',
+        'train_reg-separate',
+        'train_reg-anti-subspace',
+        'val_loss',
+        'val_recon',
+    ):
+        assert key in result.metrics, key
+
+
+def test_regulariser_without_a_column_is_an_error_naming_it():
+    regs = regularizers()
+    regs[0] = RegularizerConfig('reg-sepparate', regs[0].compute_loss_term, None, ['bottleneck'])
+    with pytest.raises(ValueError, match=r'reg-sepparate'):
+        module(0, regs)
+
+
+def test_column_without_a_regulariser_is_an_error_naming_it():
+    with pytest.raises(ValueError, match=r'reg-anti-subspace'):
+        module(0, regularizers()[:2])
+
+
+def test_unscheduled_and_ignored_names_are_explicit_opt_ins():
+    from ex_color.model import CNColorMLP
+    from ex_color.training import TrainingModule
+
+    regs = regularizers()[:2] + [
+        RegularizerConfig('reg-extra', regularizers()[2].compute_loss_term, None, ['bottleneck'])
+    ]
+    m = TrainingModule(
+        CNColorMLP(5, n_nonlinear=2),
+        short_dopesheet(),
+        nn.MSELoss(),
+        regs,
+        unscheduled=['reg-extra'],
+        ignore_columns=['reg-anti-subspace'],
+    )
+    assert m.weight('reg-extra') == 1.0
+
+
+def test_unknown_layer_is_an_error_naming_layer_and_regulariser():
+    regs = regularizers()
+    regs[2] = RegularizerConfig('reg-anti-subspace', regs[2].compute_loss_term, None, ['bottlenek'])
+    with pytest.raises(ValueError, match=r"'bottlenek'.*reg-anti-subspace"):
+        module(0, regs)
+
+
+class NaNAfter(nn.Module):
+    """A regulariser that turns NaN from a given call on: a loss term that blows up mid-fit."""
+
+    def __init__(self, after: int) -> None:
+        super().__init__()
+        self.after = after
+        self.calls = 0
+
+    def forward(self, x: Tensor) -> Tensor:
+        self.calls += 1
+        value = x[:, 0] ** 2
+        return value * float('nan') if self.calls > self.after else value
+
+
+def nan_regs() -> list[RegularizerConfig]:
+    regs = regularizers()
+    regs[2] = RegularizerConfig('reg-anti-subspace', NaNAfter(5), None, ['bottleneck'])
+    return regs
+
+
+def test_nan_term_raises_naming_term_and_step_and_leaves_no_hooks_or_run():
+    wandb.finish()
+    m = module(0, nan_regs())
+    train, val = data(0)
+    with pytest.raises(RuntimeError, match=r"'reg-anti-subspace'.*step 5"):
+        fit(m, train, val, run_name='t', max_steps=30, wandb_mode='offline', progress=False)
+    assert all_forward_hooks(m.model) == []
+    assert wandb.run is None
+
+
+def test_fit_leaves_no_hooks_and_no_open_run():
+    result = run(0, steps=12)
+    assert all_forward_hooks(result.module) == []
+    assert wandb.run is None
+
+
+def test_terms_with_zero_weight_are_skipped_and_not_logged():
+    sheet = short_dopesheet(
+        'STEP,PHASE,ACTION,lr,reg-separate,reg-anchor,reg-anti-subspace\n0,Train,,0.01,0,0,0.2\n20,,,0.01,0,0,0.2\n'
+    )
+    m = module(0, sheet=sheet)
+    train, val = data(0)
+    result = fit(m, train, val, run_name='t', max_steps=16, wandb_mode='disabled', progress=False)
+    assert 'train_reg-separate' not in result.metrics
+    assert 'train_reg-anchor' not in result.metrics
+    assert m.active_labels == set()
+
+
+def test_checkpoint_stores_schedule_position(tmp_path):
+    import lightning as L
+
+    m = module(0)
+    train, val = data(0)
+    trainer = L.Trainer(
+        max_steps=7,
+        logger=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        default_root_dir=tmp_path,
+        enable_checkpointing=False,
+    )
+    trainer.fit(m, train)
+    path = tmp_path / 'ck.ckpt'
+    trainer.save_checkpoint(path)
+    checkpoint = torch.load(path, weights_only=False)
+    assert checkpoint['schedule_step'] == 7
+    fresh = module(0)
+    fresh.on_load_checkpoint(checkpoint)
+    assert fresh.resumed_schedule_step == 7
