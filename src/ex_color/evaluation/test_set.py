@@ -75,7 +75,7 @@ def named_color_table() -> pd.DataFrame:
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # eq on DataFrames/cubes is ambiguous; compare fields explicitly
 class TestSet:
     """Cubes and named colours to evaluate a model on; see the module docstring."""
 
@@ -114,7 +114,7 @@ class TestSet:
         """The default test set (module docstring), not yet evaluated."""
         unit = np.linspace(0.0, 1.0, 24)
         return cls(
-            tags=tuple(tags),
+            tags=normalize_tags(tags),
             color_slice_cube=ColorCube.from_hsv(
                 arange_cyclic(step_size=1 / 12), np.linspace(0.0, 1.0, 4), np.linspace(0.0, 1.0, 5)
             ).permute('svh'),

@@ -25,8 +25,9 @@ from utils.paths import project_root
 NOTEBOOKS = project_root() / 'notebooks'
 
 
-def dopesheet_path(nbid: str) -> Path:
-    return NOTEBOOKS / f'ex-{nbid}-dopesheet.csv'
+def dopesheet_path(nbid: str, variant: str = '') -> Path:
+    """The schedule beside notebook `nbid`: ``notebooks/ex-<nbid>-dopesheet[-<variant>].csv``."""
+    return NOTEBOOKS / f'ex-{nbid}-dopesheet{"-" + variant if variant else ""}.csv'
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ What it settles so notebooks need not:
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from typing import Any
 
 import lightning as L
 import torch
+from lightning.pytorch.callbacks import ProgressBar
 
 from ex_color.callbacks import LabelProportionCallback
 from ex_color.training.module import TrainingModule
@@ -29,6 +31,21 @@ from ex_color.training.tracking import make_logger
 from utils.progress.lightning import LightningProgress
 
 log = logging.getLogger(__name__)
+
+
+class _DropAdverts(logging.Filter):
+    """Lightning logs an advert for a hosted logger at every Trainer construction; it is not news."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith('💡 Tip')
+
+
+def _quieten_lightning() -> None:
+    rank_zero = logging.getLogger('lightning.pytorch.utilities.rank_zero')
+    if not any(isinstance(f, _DropAdverts) for f in rank_zero.filters):
+        rank_zero.addFilter(_DropAdverts())
+    # Lightning 2.6 calls a pytree API that torch 2.13 deprecates; harmless and not ours to fix.
+    warnings.filterwarnings('ignore', message=r'.*isinstance\(treespec, LeafSpec\)')
 
 
 @dataclass
@@ -81,12 +98,14 @@ def fit(
     """Train `module` for `max_steps` batches (default: the length of its dopesheet)."""
     import wandb
 
+    _quieten_lightning()
     steps = len(module.timeline) if max_steps is None else max_steps
     if steps < 1:
         raise ValueError(f'max_steps must be >= 1, got {steps}')
     labels = LabelProportionCallback(prefix='labels', get_active_labels=lambda: module.active_labels)
     all_callbacks: list[L.Callback] = [labels, *callbacks]
-    if progress:
+    has_bar = any(isinstance(c, ProgressBar) for c in all_callbacks)
+    if progress and not has_bar:
         all_callbacks.insert(0, LightningProgress())
     logger = make_logger(run_name, project, mode=wandb_mode)
     trainer = L.Trainer(
@@ -95,7 +114,7 @@ def fit(
         logger=logger,
         enable_checkpointing=False,
         enable_model_summary=False,
-        enable_progress_bar=progress,
+        enable_progress_bar=progress or has_bar,
         check_val_every_n_epoch=val_every_n_epochs,
         log_every_n_steps=log_every_n_steps,
         num_sanity_val_steps=0,
@@ -111,6 +130,9 @@ def fit(
     finally:
         run_dir = Path(run.dir).parent if run is not None and getattr(run, 'dir', None) else None
         run_id = getattr(run, 'id', None) if run is not None else None
+        offline = run is not None and run.settings.mode == 'offline'
         wandb.finish()
+    if offline and run_dir is not None:
+        log.info('wandb run saved offline under %s/; upload with: wandb sync --sync-all', run_dir.parent.name)
     metrics = {k: float(v) for k, v in trainer.callback_metrics.items()}
     return FitResult(module, metrics, labels.counts, run_dir, run_id)

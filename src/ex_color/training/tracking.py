@@ -54,4 +54,17 @@ def make_logger(name: str, project: str, *, mode: str | None = None, save_dir: P
     resolved = wandb_mode(mode)
     directory = save_dir or Path(os.environ.get('EX_COLOR_WANDB_DIR') or wandb_dir())
     directory.mkdir(parents=True, exist_ok=True)
-    return WandbLogger(name=name, project=project or None, save_dir=str(directory), mode=resolved)
+    import wandb
+
+    # wandb's console chatter includes run ids and paths that change every run; notebooks committed
+    # with their outputs must not churn on each re-run. `fit` reports where the run went instead.
+    logger = WandbLogger(
+        name=name,
+        project=project or None,
+        save_dir=str(directory),
+        mode=resolved,
+        settings=wandb.Settings(silent=True),
+    )
+    # WandbLogger always passes `anonymous`, which current wandb warns about even when it is None.
+    logger._wandb_init.pop('anonymous', None)
+    return logger

@@ -1,0 +1,140 @@
+"""Execute project notebooks headless with a real Jupyter kernel: ``python -m utils.nbrun ex-2.10``.
+
+* A notebook is named by its id: ``ex-2.10`` runs ``notebooks/ex-2.10-*.ipynb`` (``ex-2.10.1`` is a
+  different notebook). ``--all`` runs every numbered notebook.
+* Normal runs execute in place: outputs and figures are regenerated and the notebook is saved.
+  Cell timing metadata is not recorded, so a re-run only changes what really changed.
+* ``--smoke`` sets ``EX_COLOR_SMOKE=1`` (notebooks shorten their schedules) and sends figures to a
+  temporary folder (``EX_COLOR_FIGURES_DIR``); the executed copy is written there too, so the
+  committed notebook and figures stay untouched.
+* Text the kernel prints (including the plain-text form of progress bars) is echoed to the terminal
+  as it arrives. A run fails if any cell raises or if a ``<picture>`` in the outputs points at a
+  figure file that does not exist.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from utils.paths import project_root
+
+PICTURE_SRC = re.compile(r'(?:srcset|src)="([^"?]+)(?:\?[^"]*)?"')
+
+
+def find_notebook(nbid: str, folder: Path | None = None) -> Path:
+    folder = folder or project_root() / 'notebooks'
+    key = nbid if nbid.startswith('ex-') else f'ex-{nbid}'
+    matches = sorted(folder.glob(f'{key}-*.ipynb'))
+    if len(matches) != 1:
+        available = ', '.join(
+            p.name.split('-', 2)[0] + '-' + p.name.split('-', 2)[1] for p in all_notebooks(folder)
+        )
+        raise SystemExit(f'nbrun: no unique notebook for id {nbid!r} in {folder} (available: {available})')
+    return matches[0]
+
+
+def all_notebooks(folder: Path | None = None) -> list[Path]:
+    folder = folder or project_root() / 'notebooks'
+    return sorted(folder.glob('ex-*.ipynb'))
+
+
+def picture_files(nb: Any, cwd: Path) -> list[Path]:
+    """Every file a `<picture>` output refers to, resolved against the notebook's folder."""
+    found = []
+    for cell in nb.cells:
+        for output in cell.get('outputs', []):
+            html = output.get('data', {}).get('text/html', '')
+            html = ''.join(html) if isinstance(html, list) else html
+            if '<picture' in html:
+                found += [(cwd / m).resolve() for m in PICTURE_SRC.findall(html)]
+    return found
+
+
+def _make_client(nb: Any, cwd: Path, echo: bool):
+    from nbclient import NotebookClient
+
+    class EchoingClient(NotebookClient):
+        """Echo stream text and plain-text displays (progress bars) to the terminal as they arrive."""
+
+        def output(self, outs, msg, display_id, cell_index):
+            if echo:
+                content = msg.get('content', {})
+                kind = msg.get('msg_type')
+                if kind == 'stream':
+                    sys.stdout.write(content.get('text', ''))
+                elif kind in ('display_data', 'update_display_data', 'execute_result'):
+                    data = content.get('data', {})
+                    text = data.get('text/markdown') or data.get('text/plain', '')
+                    if text and '<picture' not in content.get('data', {}).get('text/html', ''):
+                        end = '\r' if kind == 'update_display_data' else '\n'
+                        sys.stdout.write(text[:200] + end)
+                    elif text:
+                        sys.stdout.write(f'[figure] {text[:120]}\n')
+                sys.stdout.flush()
+            return super().output(outs, msg, display_id, cell_index)
+
+    return EchoingClient(
+        nb,
+        timeout=1800,
+        kernel_name='python3',
+        resources={'metadata': {'path': str(cwd)}},
+        record_timing=False,
+    )
+
+
+def run_notebook(path: Path, *, smoke: bool = False, echo: bool = True, out_dir: Path | None = None) -> Path:
+    """Execute `path`; return where the executed notebook was written."""
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    cwd = path.parent
+    env_backup = dict(os.environ)
+    if smoke:
+        os.environ['EX_COLOR_SMOKE'] = '1'
+        out_dir = out_dir or Path(tempfile.mkdtemp(prefix='ex-color-smoke-'))
+        os.environ['EX_COLOR_FIGURES_DIR'] = str(out_dir / 'figures')
+        os.environ.setdefault('WANDB_MODE', 'disabled')
+    os.environ.setdefault('MPLBACKEND', 'Agg')
+    start = time.monotonic()
+    try:
+        print(f'==> executing {path.relative_to(project_root())}{" (smoke)" if smoke else ""}', flush=True)
+        _make_client(nb, cwd, echo).execute()
+    finally:
+        os.environ.clear()
+        os.environ.update(env_backup)
+    missing = [p for p in picture_files(nb, cwd) if not p.exists()]
+    target = (out_dir / path.name) if smoke and out_dir else path
+    nbformat.write(nb, target)
+    elapsed = time.monotonic() - start
+    if missing:
+        raise SystemExit(
+            f'nbrun: {path.name} shows figures that were not written: {[str(m) for m in missing]}'
+        )
+    print(f'==> {path.name} done in {elapsed:.1f} s; saved to {target}', flush=True)
+    return target
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog='./go run', description='Execute notebooks headless.')
+    parser.add_argument('ids', nargs='*', default=['ex-2.10'], help='notebook ids, e.g. ex-2.10 ex-2.9')
+    parser.add_argument('--all', action='store_true', help='run every notebook')
+    parser.add_argument(
+        '--smoke', action='store_true', help='short schedules; figures and output to a temp folder'
+    )
+    parser.add_argument('--quiet', action='store_true', help='do not echo kernel output')
+    args = parser.parse_args(argv)
+    paths = all_notebooks() if args.all else [find_notebook(i) for i in args.ids]
+    for path in paths:
+        run_notebook(path, smoke=args.smoke, echo=not args.quiet)
+    return 0
+
+
+if __name__ == '__main__':
+    raise SystemExit(main())

@@ -1,0 +1,69 @@
+"""Progress display: content of the line, in-place redraws, rate limiting, and the Lightning bar."""
+
+from __future__ import annotations
+
+import io
+
+from ex_color.training import fit
+from tests.training_helpers import data, module
+from utils.progress.display import Progress, ProgressState, TerminalLine
+from utils.progress.lightning import LightningProgress
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.draws: list[tuple[int, dict]] = []
+        self.closed: ProgressState | None = None
+
+    def draw(self, state: ProgressState) -> None:
+        self.draws.append((state.count, dict(state.metrics)))
+
+    def close(self, state: ProgressState) -> None:
+        self.closed = state
+
+
+def test_summary_shows_step_total_percentage_rate_eta_and_metrics():
+    state = ProgressState('Training', count=750, total=1500, elapsed=5.0, metrics={'train_loss': 0.012345})
+    text = state.summary()
+    # 750/1500 = 50.0%; rate = 750 / 5 s = 150 it/s; eta = (1500 - 750) / 150 = 5 s
+    assert 'Training:  50.0% [750/1500]' in text
+    assert '150 it/s' in text
+    assert '00:05<00:05' in text
+    assert 'train_loss=0.01235' in text
+
+
+def test_terminal_line_redraws_in_place_and_ends_with_one_newline():
+    stream = io.StringIO()
+    sink = TerminalLine(stream)
+    sink.draw(ProgressState('Training', count=1, total=10, elapsed=1.0, metrics={'loss': 1.0}))
+    sink.draw(ProgressState('Training', count=2, total=10, elapsed=1.0))
+    sink.close(ProgressState('Training', count=10, total=10, elapsed=2.0))
+    out = stream.getvalue()
+    assert out.count('\r') == 3
+    assert out.count('\n') == 1 and out.endswith('\n')
+    # The second, shorter line is padded so no characters of the first one remain visible.
+    second = out.split('\r')[2]
+    assert len(second) >= len(out.split('\r')[1])
+
+
+def test_updates_are_rate_limited_but_close_always_draws():
+    rec = Recorder()
+    bar = Progress('Work', 1000, interval=3600, sink=rec)
+    for i in range(1000):
+        bar.update(i + 1, lambda: {'x': 1.0})
+    bar.close()
+    assert len(rec.draws) == 1  # only the first update; the hour-long interval suppresses the rest
+    assert rec.closed is not None and rec.closed.count == 1000
+
+
+def test_lightning_progress_shows_the_whole_fit_as_one_bar():
+    rec = Recorder()
+    m = module(0)
+    train, val = data(0)
+    fit(m, train, val, run_name='t', max_steps=20, wandb_mode='disabled', progress=False,
+        callbacks=[LightningProgress(interval=0, sink=rec)], log_every_n_steps=4)
+    counts = [c for c, _ in rec.draws]
+    assert counts[0] == 1 and counts == sorted(counts)
+    assert rec.closed is not None
+    assert rec.closed.count == 20 and rec.closed.total == 20
+    assert 'train_loss' in rec.closed.metrics
