@@ -6,7 +6,7 @@ import pickle
 import pytest
 import torch
 
-from mini.experiment import CheckpointStore, Experiment, find_project_root
+from mini.experiment import CheckpointStore, Experiment
 from mini.hither import hither
 
 
@@ -75,10 +75,9 @@ def test_checkpoint_store_on_volume_is_plain_picklable_data():
 
 
 def test_local_checkpoints_default_to_runs_folder_of_project(tmp_path, monkeypatch):
-    (tmp_path / 'pyproject.toml').write_text('')
+    monkeypatch.setenv('EX_COLOR_ROOT', str(tmp_path))
     (tmp_path / 'notebooks').mkdir()
     monkeypatch.chdir(tmp_path / 'notebooks')
-    assert find_project_root() == tmp_path
     store = Experiment('Ex 2.10: Ablate red', backend='local').checkpoints()
     assert store.root == str(tmp_path / 'runs' / 'ex-2-10-ablate-red')
 

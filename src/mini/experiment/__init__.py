@@ -15,7 +15,7 @@ from mini.experiment.backend import (
     find_modal_credentials,
     require_modal_credentials,
 )
-from mini.experiment.checkpoints import CheckpointStore, find_project_root, slugify
+from mini.experiment.checkpoints import CheckpointStore, slugify
 from mini.experiment.experiment import Experiment, Session
 from mini.experiment.guards import Guard, Guards
 from mini.experiment.image import PythonImage
@@ -36,7 +36,6 @@ __all__ = [
     'ThitherSpec',
     'choose_backend',
     'find_modal_credentials',
-    'find_project_root',
     'require_modal_credentials',
     'slugify',
 ]

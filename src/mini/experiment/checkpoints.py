@@ -40,17 +40,6 @@ def slugify(name: str) -> str:
     return slug
 
 
-def find_project_root(start: Path | None = None, max_levels: int = 10) -> Path:
-    """Nearest ancestor of `start` (default: the working directory) holding a `pyproject.toml`."""
-    here = (start or Path.cwd()).resolve()
-    for candidate in [here, *here.parents][: max_levels + 1]:
-        if (candidate / 'pyproject.toml').is_file():
-            return candidate
-    raise FileNotFoundError(
-        f'No pyproject.toml found within {max_levels} levels above {here}; pass root= for the checkpoint folder'
-    )
-
-
 def in_modal_container() -> bool:
     """True inside a Modal container (the client sets this variable there)."""
     return os.environ.get('MODAL_IS_REMOTE') == '1'

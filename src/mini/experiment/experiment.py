@@ -43,10 +43,11 @@ from pathlib import Path
 from typing import Any
 
 from mini.experiment.backend import BackendChoice, choose_backend, require_modal_credentials
-from mini.experiment.checkpoints import CheckpointStore, find_project_root, slugify
+from mini.experiment.checkpoints import CheckpointStore, slugify
 from mini.experiment.guards import Guards
 from mini.experiment.image import PythonImage
 from mini.experiment.remote import RemoteCall, ThitherSpec, check_options, modal_kwargs, remote_body
+from utils.paths import project_root
 
 log = logging.getLogger('mini.experiment')
 
@@ -284,9 +285,7 @@ class Experiment:
         experiment slug, mounted at `mount` (added to `run.volumes`; do this before the session).
         """
         if self.backend.name == 'local':
-            return CheckpointStore.local(
-                root if root is not None else find_project_root() / 'runs' / self.slug
-            )
+            return CheckpointStore.local(root if root is not None else project_root() / 'runs' / self.slug)
         import modal
 
         volume_name = self.slug[:64]

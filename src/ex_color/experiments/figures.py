@@ -1,0 +1,104 @@
+"""The figures every ablation notebook shows, named and described the same way in each.
+
+Each `show_*` renders light and dark PNGs into ``large-assets/ex-<nbid>-<kind>-<tags>.png`` through
+`displayer_mpl` and displays them as a `<picture>` with alt text. Notebooks call these instead of
+repeating the plotting code.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import numpy as np
+
+from ex_color.data.color_cube import ColorCube
+from ex_color.vis import plot_colors, plot_cube_series, plot_latent_grid_3d_from_cube
+from mini.temporal.dopesheet import Dopesheet
+from mini.temporal.vis import plot_dopesheet
+from utils.nb import displayer_mpl
+
+SEP = ' · '
+LATENT_DIMS_5D = [(1, 0, 2), (2, 0, 1), (3, 0, 1), (4, 1, 2), (3, 2, 4), (4, 3, 0)]
+
+
+def tags_for_file(tags: Sequence[str]) -> str:
+    """'ablated', 'no intervention' → 'ablated-no-intervention'."""
+    return '-'.join(re.sub(r'[^a-zA-Z0-9]+', '-', tag.lower()).strip('-') for tag in tags)
+
+
+def _asset(nbid: str, kind: str, tags: Sequence[str] = ()) -> str:
+    suffix = f'-{tags_for_file(tags)}' if tags else ''
+    return f'large-assets/ex-{nbid}-{kind}{suffix}.png'
+
+
+def show_dopesheet(dopesheet: Dopesheet, *, nbid: str) -> None:
+    with displayer_mpl(
+        _asset(nbid, 'dopesheet'),
+        alt_text='Plot showing the parameter schedule for the training run, titled "{title}". The plot has two '
+        'sections: the upper section shows the regularisation weights over time, and the lower section shows '
+        'the learning rate over time. The x-axis represents training steps.',
+    ) as show:
+        show(lambda theme: plot_dopesheet(dopesheet, theme))
+
+
+def show_reconstruction(data: ColorCube, *, nbid: str, tags: Sequence[str]) -> None:
+    with displayer_mpl(
+        _asset(nbid, 'pred-colors', tags),
+        alt_text='Plot showing four slices of the HSV cube, titled "{title}". Nominally, each slice has constant '
+        'saturation, but varies in value (brightness) from top to bottom, and in hue from left to right. Each '
+        'color value is represented as a square patch of that color. The outer portion of the patches shows the '
+        'color as reconstructed by the model; the inner portion shows the true (input) color.',
+    ) as show:
+        show(
+            lambda: plot_colors(
+                data, title=f'Predicted colors{SEP}{SEP.join(tags)}', colors='recon', colors_compare='color'
+            )
+        )
+
+
+def show_loss(data: ColorCube, *, nbid: str, tags: Sequence[str]) -> tuple[float, float]:
+    """Error-per-colour lines on the hd cube; prints and returns (max, median) MSE."""
+    mse = data['MSE']
+    max_loss, median_loss = float(np.max(mse)), float(np.median(mse))
+    with displayer_mpl(
+        _asset(nbid, 'loss-colors', tags),
+        alt_text='Line chart showing loss per color, titled "{title}". Y-axis: mean square error, ranging from '
+        f'zero to {max_loss:.2g}. X-axis: hue, then saturation, then value.',
+    ) as show:
+        show(
+            lambda: plot_cube_series(
+                data.permute('hsv')[:, -1:, :: (data.shape[2] // -5)],
+                data.permute('svh')[:, -1:, :: -(data.shape[0] // -3)],
+                data.permute('vsh')[:, -1:, :: -(data.shape[0] // -3)],
+                title=f'Reconstruction error{SEP}{SEP.join(tags)}',
+                var='MSE',
+                figsize=(12, 3),
+            )
+        )
+    print(f'Max loss: {max_loss:.2g}')
+    print(f'Median MSE: {median_loss:.2g}')
+    return max_loss, median_loss
+
+
+def show_latents(
+    data: ColorCube, *, nbid: str, tags: Sequence[str], dims: Sequence[tuple[int, int, int]] = LATENT_DIMS_5D
+) -> None:
+    with displayer_mpl(
+        _asset(nbid, 'latents', tags),
+        alt_text=f'{len(dims)} circular plots in a grid, titled "{{title}}". Each shows the colours of an RGB cube '
+        'as dots on the unit hypersphere of the latent space, projected onto two latent dimensions and drawn '
+        'front to back along a third. Dot fill is the true colour; the ring around it is the reconstruction.',
+    ) as show:
+        show(
+            lambda theme: plot_latent_grid_3d_from_cube(
+                data,
+                colors='recon',
+                colors_compare='color',
+                latents='latents',
+                title=f'Latents{SEP}{SEP.join(tags)}',
+                dims=dims,
+                dot_radius=10,
+                theme=theme,
+            )
+        )

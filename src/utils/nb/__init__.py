@@ -1,0 +1,20 @@
+"""Notebook display helpers: themed light/dark figure files shown as an HTML `<picture>`."""
+
+from utils.nb.displayer import FigureHTML, FigureShow, RenderedFigure, displayer_mpl
+from utils.nb.paths import FIGURES_DIR_ENV, figure_root, resolve_figure_path
+from utils.nb.png import content_token, render_png, write_atomic
+from utils.paths import find_repo_root
+
+__all__ = [
+    'FIGURES_DIR_ENV',
+    'FigureHTML',
+    'FigureShow',
+    'RenderedFigure',
+    'content_token',
+    'displayer_mpl',
+    'figure_root',
+    'find_repo_root',
+    'render_png',
+    'resolve_figure_path',
+    'write_atomic',
+]
