@@ -41,7 +41,7 @@ def plain_loop(dopesheet: Dopesheet, steps: int, seed: int = 0) -> float:
     timeline = Timeline(dopesheet)
     lr = timeline.values('lr').tolist()
     weights = {r.name: timeline.values(r.name).tolist() for r in regs}
-    opt = torch.optim.Adam(model.parameters(), lr=lr[0])
+    opt = torch.optim.Adam(model.parameters(), lr=lr[0], foreach=True)  # as TrainingModule
     mse = nn.MSELoss()
     start = time.perf_counter()
     with fast_cpu_math(1):

@@ -59,7 +59,8 @@ class LabelProportionCallback(L.Callback):
             return
         carried = [labels[name] > 0 for name in active]
         counts = {name: c.sum() for name, c in zip(active, carried, strict=True)}
-        counts[ANY] = torch.stack(carried).any(0).sum()
+        # With one active label, "any label" is that label: skip the stack.
+        counts[ANY] = counts[active[0]] if len(active) == 1 else torch.stack(carried).any(0).sum()
         for name, count in counts.items():
             slot = self._epoch.get(name)
             self._epoch[name] = count if slot is None else slot + count

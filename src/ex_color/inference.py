@@ -24,6 +24,7 @@ from torch import Tensor, nn
 
 from ex_color.capture import capture, resolve_layer, rewrite
 from ex_color.intervention import InterventionConfig
+from ex_color.runtime import fast_cpu_math
 
 
 class Inference(NamedTuple):
@@ -60,7 +61,7 @@ def infer(
     was_training = model.training
     model.eval()
     try:
-        with torch.inference_mode(), _hooked(model, interventions, layers) as acts:
+        with torch.inference_mode(), fast_cpu_math(), _hooked(model, interventions, layers) as acts:
             param = next(model.parameters(), None)
             x = flat.to(param.device, param.dtype) if param is not None else flat
             y = model(x).cpu()

@@ -15,17 +15,16 @@ from __future__ import annotations
 
 import logging
 import warnings
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import lightning as L
-import torch
 from lightning.pytorch.callbacks import ProgressBar
 
 from ex_color.callbacks import LabelProportionCallback
+from ex_color.runtime import fast_cpu_math
 from ex_color.training.module import TrainingModule
 from ex_color.training.tracking import make_logger
 from utils.progress.lightning import LightningProgress
@@ -62,21 +61,6 @@ class FitResult:
     """Local wandb run folder, when tracking was on."""
     run_id: str | None = None
     """wandb run id, when tracking was on."""
-
-
-@contextmanager
-def fast_cpu_math(threads: int | None = 1) -> Iterator[None]:
-    """Temporarily use `threads` torch threads (None: leave as is) and flush denormals to zero."""
-    old_threads = torch.get_num_threads()
-    if threads is not None:
-        torch.set_num_threads(threads)
-    flushed = torch.set_flush_denormal(True)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(old_threads)
-        if flushed:
-            torch.set_flush_denormal(False)
 
 
 def fit(
@@ -134,5 +118,5 @@ def fit(
         wandb.finish()
     if offline and run_dir is not None:
         log.info('wandb run saved offline under %s/; upload with: wandb sync --sync-all', run_dir.parent.name)
-    metrics = {k: float(v) for k, v in trainer.callback_metrics.items()}
+    metrics = dict(module.latest_metrics) | {k: float(v) for k, v in trainer.callback_metrics.items()}
     return FitResult(module, metrics, labels.counts, run_dir, run_id)

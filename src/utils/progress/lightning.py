@@ -5,7 +5,8 @@ Lightning's own bars show one bar per epoch (93 of them for Ex 2.10) and switch 
 metrics), drawn as HTML in Jupyter and as one redrawn line in a terminal. It is a `ProgressBar`
 subclass, so passing it in `callbacks` replaces Lightning's default bar.
 
-Per batch it costs one clock read; drawing happens at most every `interval` seconds.
+Per batch it costs one clock read; drawing happens at most every `interval` seconds. Metrics shown
+are Lightning's `callback_metrics` merged over the module's `latest_metrics`, when it has one.
 """
 
 from __future__ import annotations
@@ -19,9 +20,11 @@ from lightning.pytorch.callbacks.progress.progress_bar import ProgressBar
 from utils.progress.display import Progress, Sink
 
 
-def _latest_metrics(trainer: L.Trainer, limit: int = 8) -> dict[str, float]:
+def _latest_metrics(trainer: L.Trainer, pl_module: L.LightningModule, limit: int = 8) -> dict[str, float]:
+    # Modules that log outside `self.log` (to save time) can expose `latest_metrics` instead.
+    merged = {**getattr(pl_module, 'latest_metrics', {}), **trainer.callback_metrics}
     out: dict[str, float] = {}
-    for key, value in trainer.callback_metrics.items():
+    for key, value in merged.items():
         try:
             number = float(value)
         except (TypeError, ValueError):
@@ -58,7 +61,7 @@ class LightningProgress(ProgressBar):
 
     def _close(self, trainer: L.Trainer) -> None:
         if self._bar is not None:
-            self._bar.close(_latest_metrics(trainer))
+            self._bar.close(_latest_metrics(trainer, trainer.lightning_module))
             self._bar = None
 
     def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
@@ -66,7 +69,7 @@ class LightningProgress(ProgressBar):
 
     def on_train_batch_end(self, trainer: L.Trainer, pl_module: L.LightningModule, *args: Any) -> None:
         if self._bar is not None:
-            self._bar.update(trainer.global_step, lambda: _latest_metrics(trainer))
+            self._bar.update(trainer.global_step, lambda: _latest_metrics(trainer, pl_module))
 
     def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         self._close(trainer)
