@@ -68,7 +68,7 @@ def test_stacked_forward_and_capture_equal_each_member():
             torch.testing.assert_close(y[m], y_m, rtol=1e-5, atol=1e-6)
             for name, value in expected.items():
                 torch.testing.assert_close(acts[name][m], value, rtol=1e-5, atol=1e-6)
-    assert float(y.min()) >= 0.0 and float(y.max()) <= 1.0  # eval mode clamps
+    assert float(y.detach().min()) >= 0.0 and float(y.detach().max()) <= 1.0  # eval mode clamps
 
 
 def test_stacked_model_rejects_unknown_layers_and_mixed_shapes():

@@ -8,7 +8,7 @@ Design decisions:
 
 * **Batched matmul rather than `torch.func.vmap` + `functional_call`.** Both give the same numbers;
   on this 840-parameter model and one CPU thread a full Ex 2.10 training step (forward, three
-  regularisers, backward) for 60 members took 21 ms with `baddbmm` and 31 ms with vmap (measured
+  regularisers, backward) for 60 members took 15 ms with `baddbmm` and 25 ms with vmap (measured
   with ``benchmarks/sweep_speed.py --kernels``), and the explicit layers make layer capture a dict
   write instead of hooks.
 * **Layer names are the template's.** `forward(x, capture=[...])` returns the outputs of the named

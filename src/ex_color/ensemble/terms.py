@@ -5,8 +5,8 @@ A regulariser module maps one batch [B, D] to [B] (or a scalar). Three ways to r
 * **Separate** gets a stacked twin, `separate_stacked`: the same formula, operation for operation, on
   [M, B, D], so every pairwise term stays inside one member's batch. The twin exists for speed only:
   `Separate`'s exact-duplicate mask reduces a [M, B, B, D] boolean tensor with `.all(-1)`, which took
-  8 of the 27 ms of a 60-member Ex 2.10 step; comparing one channel at a time gives the same mask in
-  a fraction of that. `tests/test_ensemble_terms.py` checks that values and gradients match
+  8 ms per 60-member Ex 2.10 step; comparing bit patterns two channels at a time gives the same mask
+  in 1 ms. Its backward reuses the forward power instead of computing `pow` again (2.3 ms). `tests/test_ensemble_terms.py` checks that values and gradients match
   `Separate` itself, member by member.
 * The project's other regularisers are written for [..., B, D] inputs (pure per-row formulas), so
   they are called directly on [M, B, D]. Only these exact classes take that path; a subclass may

@@ -19,11 +19,16 @@ float rounding (batched instead of plain matmuls):
   final weights if the fit did not end on one (Lightning skips that last one);
 * train metrics are window means over `log_every_n_steps` steps and the final partial window.
 
-**A plain loop, not Lightning.** Our `TrainingModule` already pays Lightning's per-step hooks; here
-nothing Lightning offers would be used (manual optimisation, our own validation cadence, our own
-logging of M members into one run), and on Ex 2.10 the library fit (Lightning + callbacks) took
-1.6× as long as a bare loop over the same steps (`benchmarks/train_speed.py`: ≈9.5 s vs ≈6 s,
-≈2.3 ms of overhead per step). For a 60-member step of ≈12 ms that would be a 20 % tax for nothing.
+**A plain loop, not Lightning.** Nothing Lightning offers would be used here (the update is manual,
+validation has its own cadence, M members log into one run under our own keys), and its per-step
+machinery is not free: on Ex 2.10 the single-model library fit took 7.4 s against 5.0 s for a bare
+loop over the same 1501 steps (`benchmarks/train_speed.py`, median of 2), about 1.6 ms of overhead
+per step, which would be 10 % of a 60-member step.
+
+**Measured** (`benchmarks/sweep_speed.py`, 2 CPU cores, one torch thread, load average ≈ 1): the
+Ex 2.10 sweep of 60 seeds took 22.6 s (15 ms per step for all 60), against ≈ 7.7 s per seed with the
+single-model trainer, i.e. ≈ 464 s one after another: 20× faster. 8 seeds: 8.4 s (7.4×); 1 seed:
+5.5 s (1.4×, the saving being Lightning's overhead).
 
 Deliberately not here: objectives other than MSE, devices other than the CPU, gradient clipping,
 resuming, and the label-proportion accounting of `fit` (labels are logged by the single-model fit).
@@ -36,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import torch
 from torch import nn
 from torch.nn import functional as F
 
@@ -108,6 +114,19 @@ def train_ensemble(
     _positive('val_every_n_epochs', val_every_n_epochs)
     _positive('log_every_n_steps', log_every_n_steps)
 
+    # The single-model system checks names both ways and layers; building it on a throwaway model
+    # validates our configuration identically, before any member is built.
+    with torch.random.fork_rng(devices=[]):
+        template = CNColorMLP(k_bottleneck, n_nonlinear=n_nonlinear)
+    reference = TrainingModule(
+        template,
+        dopesheet,
+        nn.MSELoss(),
+        regularizers,
+        unscheduled=unscheduled,
+        ignore_columns=ignore_columns,
+    )
+
     models, train_sets, val_sets = [], [], []
     for seed in seeds:
         set_deterministic_mode(seed)
@@ -120,16 +139,6 @@ def train_ensemble(
         raise ValueError(
             f'make_data returned validation data for {n_val} of {len(seeds)} seeds; need all or none'
         )
-
-    # The single-model system checks names both ways and layers; building it validates our config identically.
-    reference = TrainingModule(
-        models[0],
-        dopesheet,
-        nn.MSELoss(),
-        regularizers,
-        unscheduled=unscheduled,
-        ignore_columns=ignore_columns,
-    )
     net = StackedColorMLP(models)
     for reg in regularizers:
         net.check_layers(reg.layer_affinities, needed_by=f'regulariser {reg.name!r}')
@@ -139,10 +148,12 @@ def train_ensemble(
     val_batches = StackedBatches(val_sets, role='validation') if n_val else None
 
     logger = make_logger(run_name, project, mode=wandb_mode)
-    bar = Progress(f'Training {len(seeds)} seeds', total=steps) if progress else None
+    bar: Progress | None = None
     run = None
     try:
         logger.log_hyperparams({**dict(reference.hparams), 'seeds': seeds, 'max_steps': steps})
+        # Opened after wandb has started, so the bar's rate and ETA reflect training alone.
+        bar = Progress(f'Training {len(seeds)} seeds', total=steps) if progress else None
         loop = EnsembleLoop(
             net=net,
             seeds=seeds,

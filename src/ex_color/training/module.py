@@ -298,7 +298,7 @@ class TrainingModule(L.LightningModule):
             # Straight to the loggers: `self.log` moves its result store between devices on every
             # call, which costs about a millisecond per metric here.
             for logger in trainer.loggers:
-                logger.log_metrics(means, step=done)
+                logger.log_metrics(means, step=done - 1)
 
     def _fold_window(self) -> None:
         if not self._window_n:

@@ -22,3 +22,28 @@ __all__ = [
     'plot_dopesheet',
     'plot_latent_grid_3d_from_cube',
 ]
+
+from ex_color.vis.boxplot import draw_metric_box, plot_metric_boxes
+from ex_color.vis.results_figure import draw_full_saturation_slice, draw_hue_error, plot_results
+from ex_color.vis.similarity_scatter import (
+    SimilarityFit,
+    SimilarityPoints,
+    draw_error_vs_similarity,
+    fit_similarity,
+    plot_error_vs_similarity,
+    similarity_points,
+)
+
+__all__ += [
+    'SimilarityFit',
+    'SimilarityPoints',
+    'draw_error_vs_similarity',
+    'draw_full_saturation_slice',
+    'draw_hue_error',
+    'draw_metric_box',
+    'fit_similarity',
+    'plot_error_vs_similarity',
+    'plot_metric_boxes',
+    'plot_results',
+    'similarity_points',
+]
