@@ -17,8 +17,11 @@ import torch
 log = logging.getLogger(__name__)
 
 
-def set_deterministic_mode(seed: int) -> None:
-    """Seed every RNG the project uses and make PyTorch choose deterministic algorithms."""
+def set_deterministic_mode(seed: int, *, verbose: bool = True) -> None:
+    """Seed every RNG the project uses and make PyTorch choose deterministic algorithms.
+
+    `verbose=False` skips the log line (for callers that seed many models in a row).
+    """
     if not isinstance(seed, int) or isinstance(seed, bool):
         raise TypeError(f'seed must be an int, got {seed!r}')
     from lightning.fabric.utilities.seed import seed_everything
@@ -27,4 +30,5 @@ def set_deterministic_mode(seed: int) -> None:
     # cuBLAS needs this to be deterministic; harmless on CPU.
     os.environ.setdefault('CUBLAS_WORKSPACE_CONFIG', ':4096:8')
     torch.use_deterministic_algorithms(True, warn_only=True)
-    log.info('Seed set to %d; PyTorch set to deterministic mode', seed)
+    if verbose:
+        log.info('Seed set to %d; PyTorch set to deterministic mode', seed)

@@ -36,6 +36,7 @@ resuming, and the label-proportion accounting of `fit` (labels are logged by the
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Collection, Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -59,6 +60,8 @@ from utils.progress.display import Progress
 
 __all__ = ['train_ensemble']
 
+log = logging.getLogger(__name__)
+
 MakeData = Callable[[int], tuple[Iterable[Any], Iterable[Any] | None]]
 
 
@@ -75,6 +78,14 @@ def _check_seeds(seeds: Sequence[int]) -> list[int]:
     if dupes:
         raise ValueError(f'seeds must be unique; repeated: {dupes}')
     return out
+
+
+def _span(seeds: Sequence[int]) -> str:
+    return (
+        f'{seeds[0]}…{seeds[-1]}'
+        if list(seeds) == list(range(seeds[0], seeds[-1] + 1)) and len(seeds) > 2
+        else (', '.join(map(str, seeds)))
+    )
 
 
 def _positive(name: str, value: int) -> int:
@@ -127,9 +138,10 @@ def train_ensemble(
         ignore_columns=ignore_columns,
     )
 
+    log.info('Seeding %d members (seeds %s); PyTorch set to deterministic mode', len(seeds), _span(seeds))
     models, train_sets, val_sets = [], [], []
     for seed in seeds:
-        set_deterministic_mode(seed)
+        set_deterministic_mode(seed, verbose=False)
         models.append(CNColorMLP(k_bottleneck, n_nonlinear=n_nonlinear))
         train_data, val_data = make_data(seed)
         train_sets.append(train_data)

@@ -37,23 +37,24 @@ RED = (1.0, 0.0, 0.0, 0.0, 0.0)
 log = logging.getLogger(__name__)
 
 
-def regularizers() -> list[RegularizerConfig]:
+def regularizers(prefix: str = 'reg-') -> list[RegularizerConfig]:
+    """The three regularisers; `prefix` matches the dopesheet's column names (Ex 2.10.1's sheet has none)."""
     return [
         RegularizerConfig(
-            name='reg-separate',
+            name=f'{prefix}separate',
             compute_loss_term=Separate(power=100.0, shift=True),
             label_affinities=None,
             layer_affinities=['bottleneck'],
         ),
         RegularizerConfig(
-            name='reg-anchor',
+            name=f'{prefix}anchor',
             compute_loss_term=AngularAnchor(torch.tensor(RED)),
             label_affinities={'red': 1.0},
             layer_affinities=['bottleneck'],
             phase=('train', 'validate'),
         ),
         RegularizerConfig(
-            name='reg-anti-subspace',
+            name=f'{prefix}anti-subspace',
             compute_loss_term=AxisAlignedSubspace((0,), invert=True),
             label_affinities=None,
             layer_affinities=['bottleneck'],
