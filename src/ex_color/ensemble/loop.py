@@ -84,7 +84,8 @@ class EnsembleLoop:
         self.optimizer = torch.optim.Adam(net.parameters(), lr=schedule.lr[0], foreach=True)
         self.window = MemberWindow(len(seeds))
         self._rows: dict[tuple[int, int], dict[str, float]] = {}
-        self._bar_metrics: dict[str, float] = {}
+        self.bar_metrics: dict[str, float] = {}
+        """Summary of the latest logged window, as the progress bar shows it."""
 
     # -- steps -----------------------------------------------------------------------------------
 
@@ -176,7 +177,7 @@ class EnsembleLoop:
                     flat[f'seed_{seed}/{key}'] = value
         losses = [v for v in values.get('train_loss', []) if v is not None]
         if losses:
-            self._bar_metrics = {
+            self.bar_metrics = {
                 'train_loss (mean)': sum(losses) / len(losses),
                 'train_loss (max)': max(losses),
             }
@@ -206,7 +207,7 @@ class EnsembleLoop:
                 if done % log_every == 0 or done == max_steps:
                     self._record(done - 1, self.window.flush())
                 if self._bar is not None:
-                    self._bar.update(done, lambda: self._bar_metrics)
+                    self._bar.update(done, lambda: self.bar_metrics)
                 if val_data is not None and k == n_batches - 1 and (epoch + 1) % val_every == 0:
                     self.validate(val_data, done - 1)
                     validated_at = done

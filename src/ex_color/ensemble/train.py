@@ -161,6 +161,7 @@ def train_ensemble(
 
     logger = make_logger(run_name, project, mode=wandb_mode)
     bar: Progress | None = None
+    loop: EnsembleLoop | None = None
     run = None
     try:
         logger.log_hyperparams({**dict(reference.hparams), 'seeds': seeds, 'max_steps': steps})
@@ -186,7 +187,8 @@ def train_ensemble(
         run = logger.experiment if wandb.run is not None else None
     finally:
         if bar is not None:
-            bar.close()
+            # The final metrics, not whichever the last rate-limited redraw happened to show.
+            bar.close(loop.bar_metrics if loop is not None else None)
         run_dir = Path(run.dir).parent if run is not None and getattr(run, 'dir', None) else None
         run_id = getattr(run, 'id', None) if run is not None else None
         wandb.finish()

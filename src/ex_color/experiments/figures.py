@@ -35,7 +35,7 @@ def _asset(nbid: str, kind: str, tags: Sequence[str] = ()) -> str:
 def show_dopesheet(dopesheet: Dopesheet, *, nbid: str) -> None:
     with displayer_mpl(
         _asset(nbid, 'dopesheet'),
-        alt_text='Plot showing the parameter schedule for the training run, titled "{title}". The plot has two '
+        alt_text='Plot showing the parameter schedule for the training run. The plot has two '
         'sections: the upper section shows the regularisation weights over time, and the lower section shows '
         'the learning rate over time. The x-axis represents training steps.',
     ) as show:
