@@ -41,6 +41,7 @@ case "$cmd" in
     setup
     export WANDB_MODE=disabled MPLBACKEND=Agg
     "$PY" -m ruff check .
+    "$PY" -m ruff format --check --quiet src tests benchmarks infra
     "$PY" -m pytest "$@"
     ;;
   run)

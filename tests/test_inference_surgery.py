@@ -54,7 +54,9 @@ def test_infer_matches_inference_module_and_captures_post_intervention(trained, 
     )
     direct = infer(trained, x, interventions=[suppress])
     module_ = InferenceModule(trained, [suppress], capture_layers=['bottleneck'])
-    trainer = L.Trainer(logger=False, enable_progress_bar=False, enable_model_summary=False, enable_checkpointing=False)
+    trainer = L.Trainer(
+        logger=False, enable_progress_bar=False, enable_model_summary=False, enable_checkpointing=False
+    )
     batches = trainer.predict(module_, torch.utils.data.DataLoader(x, batch_size=64))
     y = torch.cat(batches)
     latents = module_.read_captured('bottleneck')
@@ -70,7 +72,9 @@ def test_infer_matches_inference_module_and_captures_post_intervention(trained, 
 
 def test_predict_that_raises_leaves_no_hooks(trained):
     module_ = InferenceModule(trained, [], capture_layers=['bottleneck'])
-    trainer = L.Trainer(logger=False, enable_progress_bar=False, enable_model_summary=False, enable_checkpointing=False)
+    trainer = L.Trainer(
+        logger=False, enable_progress_bar=False, enable_model_summary=False, enable_checkpointing=False
+    )
     bad = torch.utils.data.DataLoader(torch.rand(10, 4), batch_size=5)  # 4 channels: the model fails
     with pytest.raises(RuntimeError):
         trainer.predict(module_, bad)

@@ -53,7 +53,13 @@ def test_unlabelled_batches_are_an_error():
             return torch.optim.SGD(self.parameters(), lr=0.1)
 
     cb = LabelProportionCallback(get_active_labels=lambda: {'red'})
-    trainer = L.Trainer(max_steps=2, callbacks=[cb], logger=False, enable_progress_bar=False,
-                        enable_checkpointing=False, enable_model_summary=False)
+    trainer = L.Trainer(
+        max_steps=2,
+        callbacks=[cb],
+        logger=False,
+        enable_progress_bar=False,
+        enable_checkpointing=False,
+        enable_model_summary=False,
+    )
     with pytest.raises(ValueError, match="isn't labelled"):
         trainer.fit(Plain(), torch.utils.data.DataLoader(torch.rand(12, 3), batch_size=4))

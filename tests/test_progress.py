@@ -60,8 +60,17 @@ def test_lightning_progress_shows_the_whole_fit_as_one_bar():
     rec = Recorder()
     m = module(0)
     train, val = data(0)
-    fit(m, train, val, run_name='t', max_steps=20, wandb_mode='disabled', progress=False,
-        callbacks=[LightningProgress(interval=0, sink=rec)], log_every_n_steps=4)
+    fit(
+        m,
+        train,
+        val,
+        run_name='t',
+        max_steps=20,
+        wandb_mode='disabled',
+        progress=False,
+        callbacks=[LightningProgress(interval=0, sink=rec)],
+        log_every_n_steps=4,
+    )
     counts = [c for c, _ in rec.draws]
     assert counts[0] == 1 and counts == sorted(counts)
     assert rec.closed is not None
