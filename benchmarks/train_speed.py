@@ -34,7 +34,8 @@ from mini.temporal.dopesheet import Dopesheet
 from mini.temporal.timeline import Timeline
 
 
-def plain_loop(dopesheet: Dopesheet, steps: int, seed: int = 0) -> float:
+def plain_loop(dopesheet: Dopesheet, steps: int, seed: int = 0) -> tuple[float, float]:
+    """(wall, CPU) seconds of the bare loop."""
     set_deterministic_mode(seed)
     model = CNColorMLP(ex_2_10.K, n_nonlinear=ex_2_10.N)
     train_data, _ = ex_2_10.make_data(seed)
@@ -44,7 +45,7 @@ def plain_loop(dopesheet: Dopesheet, steps: int, seed: int = 0) -> float:
     weights = {r.name: timeline.values(r.name).tolist() for r in regs}
     opt = torch.optim.Adam(model.parameters(), lr=lr[0], foreach=True)  # as TrainingModule
     mse = nn.MSELoss()
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     with fast_cpu_math(1):
         step = 0
         while step < steps:
@@ -74,7 +75,7 @@ def plain_loop(dopesheet: Dopesheet, steps: int, seed: int = 0) -> float:
                     g['lr'] = lr[s]
                 opt.step()
                 step += 1
-    return time.perf_counter() - start
+    return time.perf_counter() - start, time.process_time() - cpu
 
 
 class LoopTimer(L.Callback):
@@ -87,16 +88,16 @@ class LoopTimer(L.Callback):
         self.loop = time.perf_counter() - self.start
 
 
-def library(dopesheet: Dopesheet, steps: int, seed: int = 0) -> tuple[float, float]:
-    """(total, loop) wall seconds of one library training run."""
+def library(dopesheet: Dopesheet, steps: int, seed: int = 0) -> tuple[float, float, float]:
+    """(total wall, step-loop wall, total CPU) seconds of one library training run."""
     timer = LoopTimer()
     with tempfile.TemporaryDirectory() as tmp:
         os.environ['EX_COLOR_WANDB_DIR'] = tmp
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         ex_2_10.train(seed, dopesheet=dopesheet, max_steps=steps, wandb_mode='offline', callbacks=[timer])
-        elapsed = time.perf_counter() - start
+        elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
         os.environ.pop('EX_COLOR_WANDB_DIR', None)
-    return elapsed, timer.loop
+    return elapsed, timer.loop, cpu
 
 
 def main() -> None:
@@ -107,29 +108,34 @@ def main() -> None:
     dopesheet = Dopesheet.from_csv(ex_2_10.dopesheet_path(ex_2_10.NBID))
     steps = args.steps or len(dopesheet)
     library(dopesheet, 20)  # warm-up: imports, first wandb service start
-    a, loops, b = [], [], []
+    a, loops, a_cpu, b, b_cpu = [], [], [], [], []
     for i in range(args.repeats):
-        b.append(plain_loop(dopesheet, steps))
-        total, loop = library(dopesheet, steps)
+        wall, cpu = plain_loop(dopesheet, steps)
+        b.append(wall)
+        b_cpu.append(cpu)
+        total, loop, cpu = library(dopesheet, steps)
         a.append(total)
         loops.append(loop)
+        a_cpu.append(cpu)
         print(
-            f'run {i + 1}: library {total:.2f} s, plain loop {b[-1]:.2f} s, ratio {total / b[-1]:.2f}',
+            f'run {i + 1}: library {total:.2f} s, plain loop {wall:.2f} s, ratio {total / wall:.2f}',
             flush=True,
         )
     ma, mb, ml = statistics.median(a), statistics.median(b), statistics.median(loops)
-    print(f'\ntraining, {steps} steps (median of {args.repeats}):')
+    mac, mbc = statistics.median(a_cpu), statistics.median(b_cpu)
     print(
-        f'  (a) library (Lightning + progress + wandb offline): {ma:.2f} s ({1000 * ma / steps:.2f} ms/step)'
+        f'\ntraining, {steps} steps (median of {args.repeats}; wall times on this VM vary by ~20 % between runs):'
     )
     print(
-        f'  (b) plain PyTorch loop:                            {mb:.2f} s ({1000 * mb / steps:.2f} ms/step)'
+        f'  (a) library (Lightning + progress + wandb offline): {ma:.2f} s ({1000 * ma / steps:.2f} ms/step), CPU {mac:.2f} s'
     )
     print(
-        f'      of which the step loop: {ml:.2f} s ({1000 * ml / steps:.2f} ms/step); '
-        f'set-up and tear-down (Trainer, wandb run, data): {ma - ml:.2f} s'
+        f'      of which the step loop: {ml:.2f} s; set-up and tear-down (Trainer, wandb run, data): {ma - ml:.2f} s'
     )
-    print(f'  ratio a/b: {ma / mb:.2f} (step loop alone: {ml / mb:.2f})')
+    print(
+        f'  (b) plain PyTorch loop:                            {mb:.2f} s ({1000 * mb / steps:.2f} ms/step), CPU {mbc:.2f} s'
+    )
+    print(f'  ratio a/b: {ma / mb:.2f} wall, {mac / mbc:.2f} CPU (step loop alone: {ml / mb:.2f})')
 
     model = CNColorMLP(ex_2_10.K, n_nonlinear=ex_2_10.N)
     x = torch.tensor(test_cubes().hd_hsv.rgb_grid, dtype=torch.float32)
