@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Collection, Iterable, Sequence
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -54,7 +53,7 @@ from ex_color.loss import RegularizerConfig
 from ex_color.model import CNColorMLP
 from ex_color.seed import set_deterministic_mode
 from ex_color.training import TrainingModule, fast_cpu_math
-from ex_color.training.tracking import make_logger
+from ex_color.training.tracking import finished_run, make_logger
 from mini.temporal.dopesheet import Dopesheet
 from utils.progress.display import Progress
 
@@ -118,7 +117,6 @@ def train_ensemble(
     `make_data(seed)` returns (training batches, validation batches or None) for one member, as for
     `train_model`. Metrics of member with seed s go to one wandb run under ``seed_<s>/<metric>``.
     """
-    import wandb
 
     seeds = _check_seeds(seeds)
     steps = len(dopesheet) if max_steps is None else _positive('max_steps', max_steps)
@@ -162,39 +160,35 @@ def train_ensemble(
     logger = make_logger(run_name, project, mode=wandb_mode)
     bar: Progress | None = None
     loop: EnsembleLoop | None = None
-    run = None
-    try:
-        logger.log_hyperparams({**dict(reference.hparams), 'seeds': seeds, 'max_steps': steps})
-        # Opened after wandb has started, so the bar's rate and ETA reflect training alone.
-        bar = Progress(f'Training {len(seeds)} seeds', total=steps) if progress else None
-        loop = EnsembleLoop(
-            net=net,
-            seeds=seeds,
-            regularizers=list(regularizers),
-            schedule=Schedule.from_module(reference),
-            objective=lambda y, x: F.mse_loss(y, x, reduction='none').mean(dim=(1, 2)),
-            log=lambda step, values: logger.log_metrics(values, step=step),
-            bar=bar,
-        )
-        with fast_cpu_math(threads):
-            loop.run(
-                train_batches,
-                val_batches,
-                max_steps=steps,
-                val_every=val_every_n_epochs,
-                log_every=log_every_n_steps,
+    with finished_run() as run:
+        try:
+            logger.log_hyperparams({**dict(reference.hparams), 'seeds': seeds, 'max_steps': steps})
+            # Opened after wandb has started, so the bar's rate and ETA reflect training alone.
+            bar = Progress(f'Training {len(seeds)} seeds', total=steps) if progress else None
+            loop = EnsembleLoop(
+                net=net,
+                seeds=seeds,
+                regularizers=list(regularizers),
+                schedule=Schedule.from_module(reference),
+                objective=lambda y, x: F.mse_loss(y, x, reduction='none').mean(dim=(1, 2)),
+                log=lambda step, values: logger.log_metrics(values, step=step),
+                bar=bar,
             )
-        run = logger.experiment if wandb.run is not None else None
-    finally:
-        if bar is not None:
-            # The final metrics, not whichever the last rate-limited redraw happened to show.
-            bar.close(loop.bar_metrics if loop is not None else None)
-        run_dir = Path(run.dir).parent if run is not None and getattr(run, 'dir', None) else None
-        run_id = getattr(run, 'id', None) if run is not None else None
-        wandb.finish()
+            with fast_cpu_math(threads):
+                loop.run(
+                    train_batches,
+                    val_batches,
+                    max_steps=steps,
+                    val_every=val_every_n_epochs,
+                    log_every=log_every_n_steps,
+                )
+        finally:
+            if bar is not None:
+                # The final metrics, not whichever the last rate-limited redraw happened to show.
+                bar.close(loop.bar_metrics if loop is not None else None)
     net.eval()
     history = loop.history()
     metrics = (
         history.drop(columns='step').groupby('seed', sort=False).last().reindex(pd.Index(seeds, name='seed'))
     )
-    return EnsembleResult(seeds, net, metrics, history, run_dir, run_id)
+    return EnsembleResult(seeds, net, metrics, history, run.run_dir, run.run_id)

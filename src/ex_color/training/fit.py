@@ -26,7 +26,7 @@ from lightning.pytorch.callbacks import ProgressBar
 from ex_color.callbacks import LabelProportionCallback
 from ex_color.runtime import fast_cpu_math
 from ex_color.training.module import TrainingModule
-from ex_color.training.tracking import make_logger
+from ex_color.training.tracking import finished_run, make_logger
 from utils.progress.lightning import LightningProgress
 
 log = logging.getLogger(__name__)
@@ -80,7 +80,6 @@ def fit(
     **trainer_kwargs: Any,
 ) -> FitResult:
     """Train `module` for `max_steps` batches (default: the length of its dopesheet)."""
-    import wandb
 
     _quieten_lightning()
     steps = len(module.timeline) if max_steps is None else max_steps
@@ -106,17 +105,8 @@ def fit(
         devices=1,
         **trainer_kwargs,
     )
-    run = None
-    try:
+    with finished_run() as run:
         with fast_cpu_math(threads):
             trainer.fit(module, train_data, val_data)
-        run = logger.experiment if wandb.run is not None else None
-    finally:
-        run_dir = Path(run.dir).parent if run is not None and getattr(run, 'dir', None) else None
-        run_id = getattr(run, 'id', None) if run is not None else None
-        offline = run is not None and run.settings.mode == 'offline'
-        wandb.finish()
-    if offline and run_dir is not None:
-        log.info('wandb run saved offline under %s/; upload with: wandb sync --sync-all', run_dir.parent.name)
     metrics = dict(module.latest_metrics) | {k: float(v) for k, v in trainer.callback_metrics.items()}
-    return FitResult(module, metrics, labels.counts, run_dir, run_id)
+    return FitResult(module, metrics, labels.counts, run.run_dir, run.run_id)

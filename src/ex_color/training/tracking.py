@@ -9,11 +9,17 @@ use ``disabled``.
 
 from __future__ import annotations
 
+import logging
 import netrc
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from utils.paths import project_root
+
+log = logging.getLogger(__name__)
 
 MODES = ('online', 'offline', 'disabled')
 _ALIASES = {'run': 'online', 'dryrun': 'offline'}
@@ -68,3 +74,41 @@ def make_logger(name: str, project: str, *, mode: str | None = None, save_dir: P
     # WandbLogger always passes `anonymous`, which current wandb warns about even when it is None.
     logger._wandb_init.pop('anonymous', None)
     return logger
+
+
+@dataclass
+class RunInfo:
+    """Where a finished wandb run went (both None when tracking was disabled)."""
+
+    run_dir: Path | None = None
+    """Local run folder, e.g. ``wandb/offline-run-…``."""
+    run_id: str | None = None
+    """The run's id."""
+
+
+@contextmanager
+def finished_run() -> Iterator[RunInfo]:
+    """Finish the active wandb run when the block ends, also when it raises, so a re-run starts afresh.
+
+    The yielded `RunInfo` is filled in on exit. A successful offline run is reported in one log line
+    (no run id: notebooks keep their outputs, and ids would change on every run).
+    """
+    import wandb
+
+    info = RunInfo()
+    ok = False
+    try:
+        yield info
+        ok = True
+    finally:
+        run = wandb.run
+        offline = False
+        if run is not None and not isinstance(run, wandb.sdk.lib.RunDisabled):
+            info.run_dir = Path(run.dir).parent if getattr(run, 'dir', None) else None
+            info.run_id = run.id
+            offline = run.settings.mode == 'offline'
+        wandb.finish()
+    if ok and offline and info.run_dir is not None:
+        log.info(
+            'wandb run saved offline under %s/; upload with: wandb sync --sync-all', info.run_dir.parent.name
+        )
