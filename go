@@ -55,11 +55,11 @@ case "$cmd" in
     "$PY" "benchmarks/$name.py" "$@"
     ;;
   help | -h | --help)
-    sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'
     ;;
   *)
     echo "go: unknown command '$cmd'" >&2
-    sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//' >&2
     exit 2
     ;;
 esac
