@@ -176,3 +176,29 @@ def test_checkpoint_stores_schedule_position(tmp_path):
     fresh = module(0)
     fresh.on_load_checkpoint(checkpoint)
     assert fresh.resumed_schedule_step == 7
+
+
+def test_epoch_groups_change_nothing_but_overhead():
+    # Grouping an epoch into one Lightning batch must give the same steps: bitwise-equal weights,
+    # the same logged windows and the same label counts, also when max_steps ends mid-epoch (30 = 7 × 4 + 2).
+    results = {}
+    for grouped in (False, True):
+        m = module(0)
+        train, val = data(0)
+        results[grouped] = fit(
+            m,
+            train,
+            val,
+            run_name='t',
+            max_steps=30,
+            wandb_mode='disabled',
+            progress=False,
+            log_every_n_steps=4,
+            group_epochs=grouped,
+        )
+    a, b = results[False], results[True]
+    assert a.module.global_step == b.module.global_step == 30
+    sa, sb = a.module.model.state_dict(), b.module.model.state_dict()
+    assert all(torch.equal(sa[k], sb[k]) for k in sa)
+    assert a.label_counts == b.label_counts
+    assert a.metrics == b.metrics

@@ -47,14 +47,23 @@ class LabelProportionCallback(L.Callback):
     def on_train_batch_end(
         self, trainer: L.Trainer, pl_module: L.LightningModule, outputs: Any, batch: Any, batch_idx: int
     ) -> None:
+        # A group of batches (one epoch run inside one Lightning batch) records the labels that
+        # were active at each of its steps; a plain batch uses the labels active now.
+        items = getattr(batch, 'batches', None)
+        if items is not None:
+            for item, active in zip(items, getattr(batch, 'active', ()), strict=False):
+                self._count(item, active)
+        else:
+            self._count(batch, self.get_active_labels())
+
+    def _count(self, batch: Any, active_labels: Collection[str]) -> None:
         if not (isinstance(batch, (tuple, list)) and len(batch) == 2 and isinstance(batch[1], dict)):
             raise ValueError(
                 "Batch isn't labelled: LabelProportionCallback needs batches of (data, {label: values})"
             )
         data, labels = batch
-        n = len(data)
-        self._epoch_n += n
-        active = [name for name in self.get_active_labels() if name in labels]
+        self._epoch_n += len(data)
+        active = [name for name in active_labels if name in labels]
         if not active:
             return
         carried = [labels[name] > 0 for name in active]

@@ -25,6 +25,7 @@ from lightning.pytorch.callbacks import ProgressBar
 
 from ex_color.callbacks import LabelProportionCallback
 from ex_color.runtime import fast_cpu_math
+from ex_color.training.batches import EpochGroups, FixedBatches, RandomBatches
 from ex_color.training.module import TrainingModule
 from ex_color.training.tracking import finished_run, make_logger
 from utils.progress.lightning import LightningProgress
@@ -77,9 +78,14 @@ def fit(
     progress: bool = True,
     callbacks: Iterable[L.Callback] = (),
     threads: int | None = 1,
+    group_epochs: bool = True,
     **trainer_kwargs: Any,
 ) -> FitResult:
-    """Train `module` for `max_steps` batches (default: the length of its dopesheet)."""
+    """Train `module` for `max_steps` batches (default: the length of its dopesheet).
+
+    In-memory training data (`RandomBatches`, `FixedBatches`) is handed to Lightning one epoch at a
+    time (`EpochGroups`) unless `group_epochs` is False; the training itself is identical either way.
+    """
 
     _quieten_lightning()
     steps = len(module.timeline) if max_steps is None else max_steps
@@ -99,12 +105,16 @@ def fit(
         enable_model_summary=False,
         enable_progress_bar=progress or has_bar,
         check_val_every_n_epoch=val_every_n_epochs,
-        log_every_n_steps=log_every_n_steps,
+        # The module logs training windows itself; Lightning only logs validation, once an epoch.
+        log_every_n_steps=1,
         num_sanity_val_steps=0,
         accelerator='auto',
         devices=1,
         **trainer_kwargs,
     )
+    module.log_every_n_steps = log_every_n_steps
+    if group_epochs and isinstance(train_data, RandomBatches | FixedBatches):
+        train_data = EpochGroups(train_data)
     with finished_run() as run:
         with fast_cpu_math(threads):
             trainer.fit(module, train_data, val_data)

@@ -13,10 +13,13 @@ separate from system" style):
 * **Each regulariser is evaluated once per layer and step.** A term whose weight is exactly zero is
   skipped; so is a label-weighted term when no sample in the batch carries its labels (it would be
   0 and only drag the logged mean towards 0). A non-finite term raises, naming term, layer and step.
+* **Epoch groups.** Given a `BatchGroup` (see `EpochGroups`, which `fit` uses for in-memory data),
+  one Lightning batch runs the optimiser steps of a whole epoch, with exactly the same per-step
+  semantics; Lightning's per-batch overhead is then paid once an epoch instead of once a step.
 * **Hooks are scoped to one forward pass** (`ex_color.capture.capture`), so the model never carries
   hooks between steps, whether a fit ends normally or raises.
 * **Cheap logging.** Per-step values are summed in place and sent to the trainer's loggers as window
-  means every ``trainer.log_every_n_steps`` steps (and at the last step); `latest_metrics` holds the
+  means every `log_every_n_steps` steps (and at the last step); `latest_metrics` holds the
   latest means for progress bars. Calling `self.log` on every step would cost more than the model's
   own forward and backward pass. Validation metrics use `self.log` as usual.
 
@@ -36,12 +39,22 @@ from torch import Tensor, nn
 
 from ex_color.capture import capture, resolve_layer
 from ex_color.loss import RegularizerConfig
+from ex_color.training.batches import Batch, BatchGroup
 from mini.temporal.dopesheet import Dopesheet
 from mini.temporal.timeline import Timeline
 
 RESERVED_COLUMNS = {'lr'}
 _PLAIN_ATTRIBUTES = frozenset(
-    {'_current_fx_name', '_step', '_window', '_window_keys', '_window_sum', '_window_n', 'latest_metrics'}
+    {
+        '_current_fx_name',
+        '_step',
+        '_window',
+        '_window_keys',
+        '_window_sum',
+        '_window_n',
+        'latest_metrics',
+        '_plain_backward',
+    }
 )
 
 
@@ -93,6 +106,9 @@ class TrainingModule(L.LightningModule):
         self._window_keys: tuple[str, ...] = ()
         self._window_sum = torch.zeros(0)
         self._window_n = 0
+        self._plain_backward = False
+        self.log_every_n_steps = 16
+        """Training metrics are logged as means over windows of this many steps (`fit` sets it)."""
         self.latest_metrics: dict[str, float] = {}
         """Latest window means of the training metrics (progress bars and `fit` read these)."""
         self.save_hyperparameters(
@@ -215,7 +231,11 @@ class TrainingModule(L.LightningModule):
 
     def transfer_batch_to_device(self, batch: Any, device: torch.device, dataloader_idx: int) -> Any:
         # Lightning's generic collection walk costs more than a training step of this model; our
-        # batches are always (tensor, {name: tensor}).
+        # batches are always (tensor, {name: tensor}) or a group of them.
+        if isinstance(batch, BatchGroup):
+            return BatchGroup(
+                [self.transfer_batch_to_device(b, device, dataloader_idx) for b in batch.batches]
+            )
         x, labels = batch
         if x.device == device:
             return batch
@@ -224,13 +244,30 @@ class TrainingModule(L.LightningModule):
     def forward(self, x: Tensor) -> Tensor:
         return self.model(x)
 
+    def on_fit_start(self) -> None:
+        # At full precision on one device Lightning's backward wrapper only dispatches hooks (about a
+        # tenth of a millisecond a step here); mixed precision or distributed strategies need it.
+        self._plain_backward = self.trainer.precision == '32-true' and self.trainer.world_size == 1
+
     def configure_optimizers(self) -> torch.optim.Optimizer:
         # The schedule sets the real learning rate before every step.
         # foreach: one fused update over the model's few small tensors (about 1/3 faster on CPU).
         self._optimizer = torch.optim.Adam(self.model.parameters(), lr=self._lr[0], foreach=True)
         return self._optimizer
 
-    def training_step(self, batch: tuple[Tensor, dict[str, Tensor]], batch_idx: int) -> Tensor:
+    def training_step(self, batch: Batch | BatchGroup, batch_idx: int) -> Tensor | None:
+        if not isinstance(batch, BatchGroup):
+            return self._train_on(batch)
+        # One optimiser step per batch of the group, stopping exactly at max_steps.
+        max_steps = self.trainer.max_steps
+        for item in batch.batches:
+            if max_steps >= 0 and self.global_step >= max_steps:
+                break
+            self._train_on(item)
+            batch.active.append(frozenset(self.active_labels))
+        return None
+
+    def _train_on(self, batch: Batch) -> Tensor:
         x, labels = batch
         step = self._step = self.schedule_step
         if step in self._phase_starts:
@@ -256,8 +293,11 @@ class TrainingModule(L.LightningModule):
         # Manual optimisation: Lightning's automatic path wraps every step in closures and hooks
         # that cost more than this model's whole update.
         opt = self.optimizers()
-        opt.zero_grad(set_to_none=True)
-        self.manual_backward(total)
+        self._optimizer.zero_grad(set_to_none=True)
+        if self._plain_backward:
+            total.backward()
+        else:
+            self.manual_backward(total)
         for group in self._optimizer.param_groups:
             group['lr'] = self._lr[step]
         opt.step()
@@ -290,7 +330,7 @@ class TrainingModule(L.LightningModule):
         if trainer is None:
             return
         done = self.global_step
-        if done % trainer.log_every_n_steps == 0 or done == trainer.max_steps:
+        if done % self.log_every_n_steps == 0 or done == trainer.max_steps:
             self._fold_window()
             means = {key: total / count for key, (total, count) in self._window.items()}
             self._window = {}
