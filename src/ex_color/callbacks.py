@@ -63,7 +63,8 @@ class LabelProportionCallback(L.Callback):
             )
         data, labels = batch
         self._epoch_n += len(data)
-        active = [name for name in active_labels if name in labels]
+        # Sorted: active labels arrive as a set, and log order must not depend on hash seeds.
+        active = sorted(name for name in active_labels if name in labels)
         if not active:
             return
         carried = [labels[name] > 0 for name in active]
