@@ -20,10 +20,11 @@ float rounding (batched instead of plain matmuls):
 * train metrics are window means over `log_every_n_steps` steps and the final partial window.
 
 **A plain loop, not Lightning.** Nothing Lightning offers would be used here (the update is manual,
-validation has its own cadence, M members log into one run under our own keys), and its per-step
-machinery is not free: on Ex 2.10 the single-model library fit took 7.4 s against 5.0 s for a bare
-loop over the same 1501 steps (`benchmarks/train_speed.py`, median of 2), about 1.6 ms of overhead
-per step, which would be 10 % of a 60-member step.
+validation has its own cadence, M members log into one run under our own keys), and its machinery
+is not free: measured with `benchmarks/train_speed.py` when this module was written, Lightning's
+per-batch hooks cost the single-model fit about 1.6 ms a step (7.4 s against 5.0 s for a bare loop),
+which would have been 10 % of a 60-member step. (`fit` has since cut that by handing Lightning one
+epoch per batch; the case for a plain loop here rests on the first reason.)
 
 **Measured** (`benchmarks/sweep_speed.py`, 2 CPU cores, one torch thread, load average ≈ 1): the
 Ex 2.10 sweep of 60 seeds took 22.6 s (15 ms per step for all 60), against ≈ 7.7 s per seed with the
