@@ -18,11 +18,11 @@ from torch import nn
 from ex_color.data.color_cube import ColorCube
 from ex_color.data.cube_dataset import CubeDataset, redness
 from ex_color.ensemble import EnsembleResult, train_ensemble
-from ex_color.loss import AngularAnchor, AxisAlignedSubspace, RegularizerConfig, Separate
 from ex_color.model import CNColorMLP
 from ex_color.seed import set_deterministic_mode
 from ex_color.training import FixedBatches, RandomBatches, TrainingModule, fit
 from mini.temporal.dopesheet import Dopesheet
+from tests.training_helpers import regularizers
 
 STEPS = 65  # 3 batches per epoch: validation after steps 30 and 60; logs at 16, 32, 48, 64 and 65
 SHEET = """STEP,PHASE,ACTION,lr,reg-separate,reg-anchor,reg-anti-subspace
@@ -30,20 +30,6 @@ SHEET = """STEP,PHASE,ACTION,lr,reg-separate,reg-anchor,reg-anti-subspace
 +5,,,0.01,,0.1,
 64,,,0.02,0.02,0.2,0.05
 """
-
-
-def regularizers() -> list[RegularizerConfig]:
-    return [
-        RegularizerConfig('reg-separate', Separate(power=100.0, shift=True), None, ['bottleneck']),
-        RegularizerConfig(
-            'reg-anchor',
-            AngularAnchor(torch.tensor([1.0, 0, 0, 0, 0])),
-            {'red': 1.0},
-            ['bottleneck'],
-            ('train', 'validate'),
-        ),
-        RegularizerConfig('reg-anti-subspace', AxisAlignedSubspace((0,), invert=True), None, ['bottleneck']),
-    ]
 
 
 def make_data(seed: int) -> tuple[RandomBatches, FixedBatches]:
