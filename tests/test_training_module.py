@@ -10,7 +10,7 @@ import wandb
 from torch import Tensor, nn
 
 from ex_color.loss import RegularizerConfig
-from ex_color.training import fit
+from ex_color.training import MemberAdam, fit
 from tests.training_helpers import all_forward_hooks, data, module, regularizers, short_dopesheet
 
 
@@ -36,16 +36,13 @@ def test_learning_rate_follows_the_schedule_step_by_step():
     m = module(0)
     seen: list[float] = []
 
-    class Spy(torch.optim.Adam):
+    class Spy(MemberAdam):
         def step(self, closure=None):
-            # Lightning runs training_step inside the closure, before Adam reads the lr.
-            loss = closure() if closure is not None else None
             seen.append(self.param_groups[0]['lr'])
-            super().step()
-            return loss
+            return super().step(closure)
 
     def configure():
-        m._optimizer = Spy(m.model.parameters(), lr=1e-8)
+        m._optimizer = Spy(m.model.parameters(), lr=1e-8, stacked=False)
         return m._optimizer
 
     m.configure_optimizers = configure

@@ -62,11 +62,17 @@ def regularizers(prefix: str = 'reg-') -> list[RegularizerConfig]:
     ]
 
 
-def make_data(seed: int) -> tuple[RandomBatches, FixedBatches]:
-    """Training: 10³ RGB cube, soft label red = redness⁸ × 0.08, 1000 draws with replacement per epoch.
-    Validation: 4³ RGB cube, red exactly where redness is 1, one batch of 64."""
+RED_RATE = 0.08
+"""Peak probability that a colour carries the red label (at pure red)."""
+
+
+def make_data(seed: int, label_scale: float = 1.0) -> tuple[RandomBatches, FixedBatches]:
+    """Training: 10³ RGB cube, soft label red = redness⁸ × 0.08 × `label_scale`, 1000 draws with
+    replacement per epoch. Validation: 4³ RGB cube, red exactly where redness is 1, one batch of 64."""
+    if not 0 <= label_scale * RED_RATE <= 1:
+        raise ValueError(f'label_scale must keep the red rate in [0, 1] (0 <= label_scale <= 12.5), got {label_scale}')
     cube = ColorCube.from_rgb(r=np.linspace(0, 1, 10), g=np.linspace(0, 1, 10), b=np.linspace(0, 1, 10))
-    cube = cube.assign(red=redness(cube['color']) ** 8 * 0.08)
+    cube = cube.assign(red=redness(cube['color']) ** 8 * (RED_RATE * label_scale))
     train = CubeDataset(cube)
     val_cube = ColorCube.from_rgb(r=np.linspace(0, 1, 4), g=np.linspace(0, 1, 4), b=np.linspace(0, 1, 4))
     val_cube = val_cube.assign(red=(redness(val_cube['color']) == 1).astype(np.float64))

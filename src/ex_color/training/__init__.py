@@ -1,15 +1,24 @@
-"""Training: the Lightning system, in-memory batches, tracking and the `fit` entry point."""
+"""Training: one engine for one model or many members, in-memory batches, tracking and entry points."""
 
 from ex_color.runtime import fast_cpu_math
 from ex_color.training.batches import FixedBatches, RandomBatches
 from ex_color.training.fit import FitResult, fit
 from ex_color.training.module import TrainingModule
-from ex_color.training.tracking import wandb_mode
+from ex_color.training.optim import MemberAdam
+from ex_color.training.schedule import Schedule
+from ex_color.training.stacked import StackedColorMLP
+from ex_color.training.stacked_batches import StackedBatches
+from ex_color.training.tracking import MemberWandbLogger, wandb_mode
 
 __all__ = [
     'FitResult',
     'FixedBatches',
+    'MemberAdam',
+    'MemberWandbLogger',
     'RandomBatches',
+    'Schedule',
+    'StackedBatches',
+    'StackedColorMLP',
     'TrainingModule',
     'fast_cpu_math',
     'fit',

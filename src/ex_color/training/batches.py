@@ -5,14 +5,21 @@ that already sit in memory instead of being collated per sample by worker proces
 more than the model itself here. Lightning accepts any sized iterable as a dataloader.
 
 Randomness comes from a private `torch.Generator`, never from the global RNG: the data order and
-label draws of a run depend on its seed alone, which is also what lets a vectorised ensemble give
-each member exactly the batches the single-model trainer would give it.
+label draws of a run depend on its seed alone, which is also what lets a run of many members give
+each member exactly the batches its one-member run would give it.
+
+**Position.** `RandomBatches` remembers its generator's state at the start of the current epoch;
+`position(consumed)` is that state plus the number of batches already trained in the epoch, and
+`restore_position` makes the next pass redraw the same epoch and skip those batches. Checkpoints
+store it (see `ex_color.training.resume`), so a resumed fit sees exactly the batches it would have
+seen had it not stopped.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -63,6 +70,8 @@ class RandomBatches:
         if self.seed is None:
             self.seed = int(torch.randint(0, 2**62, (1,)).item())
         self.generator = torch.Generator().manual_seed(self.seed)
+        self._epoch_start = self.generator.get_state()
+        self._skip = 0
         self._names = list(self.soft_labels)
         self._soft = torch.stack([self.soft_labels[n] for n in self._names], 1) if self._names else None
 
@@ -74,6 +83,7 @@ class RandomBatches:
         """Indices [S] and binary labels [S, L] for one epoch (labels None when there are none)."""
         n = self.num_samples
         assert n is not None
+        self._epoch_start = self.generator.get_state()
         if self.weights is None:
             idx = torch.randint(len(self.colors), (n,), generator=self.generator)
         else:
@@ -83,10 +93,27 @@ class RandomBatches:
         draws = torch.rand((n, len(self._names)), generator=self.generator)
         return idx, (draws < self._soft[idx]).to(self.colors.dtype)
 
+    def position(self, consumed: int) -> dict[str, Any]:
+        """Where the data stands after `consumed` batches of the current epoch were trained."""
+        if consumed <= 0 or consumed >= len(self):
+            return {'generator': self.generator.get_state(), 'skip': 0}
+        return {'generator': self._epoch_start.clone(), 'skip': consumed}
+
+    def restore_position(self, state: dict[str, Any]) -> None:
+        """Continue from `position(...)`: the next pass redraws that epoch and skips its trained batches."""
+        self.generator.set_state(state['generator'])
+        self._skip = int(state['skip'])
+
+    def take_skip(self) -> int:
+        """Batches the next pass must skip (and forget the request)."""
+        skip, self._skip = self._skip, 0
+        return skip
+
     def __iter__(self) -> Iterator[Batch]:
+        skip = self.take_skip()
         idx, labels = self.draw_epoch()
         x = self.colors[idx]
-        for start in range(0, len(idx), self.batch_size):
+        for start in range(skip * self.batch_size, len(idx), self.batch_size):
             stop = start + self.batch_size
             batch_labels = (
                 {} if labels is None else dict(zip(self._names, labels[start:stop].unbind(1), strict=True))
@@ -125,9 +152,12 @@ class BatchGroup:
 
     batches: list[Batch]
     """The epoch's batches, in order."""
-    active: list[frozenset[str]] = field(default_factory=list)
-    """Filled by the training module: the labels that were active at each batch it trained on (it may
-    stop early, at ``max_steps``), so label accounting can follow the schedule step by step."""
+    active: list[Any] = field(default_factory=list)
+    """Filled by the training module: the labels that were active at each batch it trained on (a set
+    of names; for many members, {label: [M] bool}), so label accounting follows the schedule step
+    by step."""
+    trained: int = 0
+    """Filled by the training module: how many of the batches it trained on (it stops at ``max_steps``)."""
 
 
 @dataclass
@@ -142,11 +172,17 @@ class EpochGroups:
     data already in memory: the whole epoch is materialised at once.
     """
 
-    inner: RandomBatches | FixedBatches
-    """The per-batch iterable."""
+    inner: Any
+    """The per-batch iterable (`RandomBatches`, `FixedBatches`, `StackedBatches`)."""
 
     def __len__(self) -> int:
         return 1
 
     def __iter__(self) -> Iterator[BatchGroup]:
         yield BatchGroup(list(self.inner))
+
+    def position(self, consumed: int) -> dict[str, Any] | None:
+        return self.inner.position(consumed) if hasattr(self.inner, 'position') else None
+
+    def restore_position(self, state: dict[str, Any]) -> None:
+        self.inner.restore_position(state)

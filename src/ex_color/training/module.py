@@ -1,27 +1,42 @@
-"""`TrainingModule`: the Lightning system that trains a model under a keyframed schedule.
+"""`TrainingModule`: the one training engine, for one model or M members side by side.
 
 The model stays a plain `nn.Module`; this module owns the training logic (Lightning's "model
-separate from system" style):
+separate from system" style), written once for a stack of M members (`ex_color.training.members`):
+``TrainingModule(model, dopesheet, objective, regularizers)`` trains one model in place (M = 1), and
+``TrainingModule(StackedColorMLP([...]), Schedule.stack([...]), ...)`` trains M members, each with its
+own schedule, data and regulariser weights. Lightning drives both, so its loggers, callbacks,
+checkpointing and accelerators work the same for one member and for many.
 
-* **Schedule.** Batch k uses schedule step k (clamped to the last step) for every regulariser
-  weight and for the learning rate. Values come from `Timeline.values`, precomputed once, so a
-  step costs a list lookup and resuming from a checkpoint needs no replay: the position is the
-  global step, which the checkpoint stores.
-* **Names are checked both ways.** A train-phase regulariser with no dopesheet column, or a column
-  (other than ``lr``) with no regulariser, is an error unless listed in `unscheduled` (full weight
-  1.0) or `ignore_columns`. The schedule must have an ``lr`` column.
-* **Each regulariser is evaluated once per layer and step.** A term whose weight is exactly zero is
-  skipped; so is a label-weighted term when no sample in the batch carries its labels (it would be
-  0 and only drag the logged mean towards 0). A non-finite term raises, naming term, layer and step.
-* **Epoch groups.** Given a `BatchGroup` (see `EpochGroups`, which `fit` uses for in-memory data),
-  one Lightning batch runs the optimiser steps of a whole epoch, with exactly the same per-step
-  semantics; Lightning's per-batch overhead is then paid once an epoch instead of once a step.
-* **Hooks are scoped to one forward pass** (`ex_color.capture.capture`), so the model never carries
-  hooks between steps, whether a fit ends normally or raises.
-* **Cheap logging.** Per-step values are summed in place and sent to the trainer's loggers as window
-  means every `log_every_n_steps` steps (and at the last step); `latest_metrics` holds the
-  latest means for progress bars. Calling `self.log` on every step would cost more than the model's
-  own forward and backward pass. Validation metrics use `self.log` as usual.
+Per-step semantics (the only implementation):
+
+* **Schedule.** Batch k uses schedule row k (clamped to the last) of the `Schedule` built once from
+  ``(dopesheet, regularizers)`` (names checked both ways there), for every regulariser weight and the
+  learning rate of every member.
+* **Terms.** Each regulariser is evaluated once per layer and step on every member's activations
+  (`ex_color.training.terms`). A term whose weight is exactly 0 is skipped (for the members whose
+  weight is 0); so is a label-weighted term for a member whose batch carries none of its labels.
+  A non-finite loss raises, naming term, layer, step and member.
+* **Optimiser.** `MemberAdam`: M independent Adams, with per-member learning rates when the members'
+  schedules differ, and exactly `torch.optim.Adam`'s arithmetic when they do not.
+* **Logging windows.** Per-step values are summed on the tensor side (`MemberWindow`) and recorded
+  every `log_every_n_steps` steps and at the last step, as per-member window means: into the metric
+  `history`, to the trainer's loggers (a `MemberLogger` gets every member's values, any other logger
+  the mean over members, which for M = 1 is the member's value), and into `latest_metrics`.
+* **Validation** runs when Lightning's cadence says (``check_val_every_n_epoch``), in eval mode, with
+  validate-phase regularisers unweighted; batch-size-weighted means are recorded at the step of the
+  last training batch and put in `callback_metrics` (mean over members), for monitors and bars.
+* **Epoch groups.** Given a `BatchGroup` (see `EpochGroups`), one Lightning batch runs the optimiser
+  steps of a whole epoch, with exactly the same per-step semantics.
+* **Resume.** Checkpoints carry the RNG states and the data's position (`ex_color.training.resume`),
+  so ``trainer.fit(..., ckpt_path=...)`` continues bitwise as if never stopped.
+
+Where Lightning costs more than it gives, the module steps around it while leaving Lightning in
+control of the loop: it optimises manually; it logs window means straight to the loggers (`self.log`
+costs about 1 ms per call here); at full precision on one device it calls `backward()` itself
+(Lightning's wrapper only dispatches hooks, about 0.1 ms a step); its batches take a direct device
+transfer; and `fit` hands in-memory data over one epoch per Lightning batch. Measured with
+``benchmarks/train_speed.py`` (2-core machine, 2026-12): Lightning's per-batch machinery cost about
+0.8 ms a step, half a plain step of this model, before grouping; 0.05 ms after.
 
 Metric names: ``train_loss``, ``train_recon``, ``train_<name>`` (``train_<name>:<layer>`` when a
 regulariser watches several layers), ``val_loss``, ``val_recon`` and ``val_<name>`` for
@@ -34,189 +49,204 @@ from collections.abc import Collection, Sequence
 from typing import Any
 
 import lightning as L
+import numpy as np
+import pandas as pd
 import torch
 from torch import Tensor, nn
+from torch.nn import functional as F
 
-from ex_color.capture import capture, resolve_layer
 from ex_color.loss import RegularizerConfig
+from ex_color.training import resume
 from ex_color.training.batches import Batch, BatchGroup
+from ex_color.training.members import as_stack
+from ex_color.training.optim import MemberAdam
+from ex_color.training.schedule import Schedule
+from ex_color.training.stacked import StackedColorMLP
+from ex_color.training.terms import per_member_loss, weighted_term
+from ex_color.training.tracking import MemberLogger
+from ex_color.training.window import MemberWindow
 from mini.temporal.dopesheet import Dopesheet
 from mini.temporal.timeline import Timeline
 
-RESERVED_COLUMNS = {'lr'}
+__all__ = ['TrainingModule']
+
 _PLAIN_ATTRIBUTES = frozenset(
-    {
-        '_current_fx_name',
-        '_step',
-        '_window',
-        '_window_keys',
-        '_window_sum',
-        '_window_n',
-        'latest_metrics',
-        '_plain_backward',
-    }
+    {'_current_fx_name', '_step', '_plain_backward', '_epoch_first_step', 'latest_metrics', '_history', '_resume_skip'}
 )
 
 
 class TrainingModule(L.LightningModule):
-    """Train `model` to reconstruct its input under `objective` plus scheduled regularisers."""
+    """Train one model, or a stack of M, to reconstruct its input under `objective` plus scheduled terms."""
 
     def __init__(
         self,
         model: nn.Module,
-        dopesheet: Dopesheet,
+        dopesheet: Dopesheet | Schedule,
         objective: nn.Module,
         regularizers: Sequence[RegularizerConfig],
         *,
         unscheduled: Collection[str] = (),
         ignore_columns: Collection[str] = (),
+        member_names: Sequence[str] | None = None,
     ) -> None:
         super().__init__()
         self.automatic_optimization = False
         self.model = model
         self.objective = objective
         self.regularizers = list(regularizers)
-        self.dopesheet = dopesheet
-        self.timeline = Timeline(dopesheet)
-        self._check_names(set(unscheduled), set(ignore_columns))
-        self._check_layers()
+        if isinstance(dopesheet, Schedule):
+            self.dopesheet: Dopesheet | None = None
+            self.schedule = dopesheet
+        else:
+            self.dopesheet = dopesheet
+            self.schedule = Schedule.build(
+                dopesheet, self.regularizers, unscheduled=unscheduled, ignore_columns=ignore_columns
+            )
+        self.stack = as_stack(model)
+        m = self.stack.n_members
+        if self.schedule.members != m:
+            raise ValueError(f'the schedule has {self.schedule.members} members, the model {m}')
+        if list(self.schedule.weights) != [r.name for r in self.regularizers]:
+            raise ValueError(
+                f'the schedule weights {list(self.schedule.weights)}, '
+                f'but the regularisers are {[r.name for r in self.regularizers]}'
+            )
+        self.member_names = list(member_names) if member_names is not None else [str(i) for i in range(m)]
+        if len(self.member_names) != m:
+            raise ValueError(f'member_names has {len(self.member_names)} names for {m} members')
+        for reg in self.regularizers:
+            self.stack.check_layers(reg.layer_affinities, needed_by=f'regulariser {reg.name!r}')
         # Registered as children so their buffers (anchor vectors) follow .to(device).
         self.reg_modules = nn.ModuleDict({r.name: r.compute_loss_term for r in self.regularizers})
-
-        props = set(dopesheet.props)
-        self._last_step = len(self.timeline) - 1
-        self._lr = self.timeline.values('lr').tolist()
-        self._weights = {
-            r.name: (self.timeline.values(r.name).tolist() if r.name in props else None)
-            for r in self.regularizers
-        }
-        self._phase_starts = {
-            s: self.timeline.at(s).phase
-            for s in range(len(self.timeline))
-            if self.timeline.at(s).is_phase_start
-        }
         self._train_regs = [r for r in self.regularizers if 'train' in r.phases]
         self._val_regs = [r for r in self.regularizers if 'validate' in r.phases]
-        self._train_layers = list(
-            dict.fromkeys(layer for r in self._train_regs for layer in r.layer_affinities)
-        )
-        self._val_layers = list(dict.fromkeys(layer for r in self._val_regs for layer in r.layer_affinities))
+        self._train_layers = list(dict.fromkeys(x for r in self._train_regs for x in r.layer_affinities))
+        self._val_layers = list(dict.fromkeys(x for r in self._val_regs for x in r.layer_affinities))
+        self._tables()
         self._step = 0
-        self._window: dict[str, tuple[float, int]] = {}
-        self._window_keys: tuple[str, ...] = ()
-        self._window_sum = torch.zeros(0)
-        self._window_n = 0
+        self._epoch_first_step = 0
         self._plain_backward = False
+        self._window = MemberWindow(m)
+        self._val_window = MemberWindow(m)
+        self._history: list[tuple[int, int, str, float]] = []
         self.log_every_n_steps = 16
         """Training metrics are logged as means over windows of this many steps (`fit` sets it)."""
         self.latest_metrics: dict[str, float] = {}
-        """Latest window means of the training metrics (progress bars and `fit` read these)."""
-        self.save_hyperparameters(
-            {
-                'dopesheet': dopesheet.to_dict(),
-                'regularizers': [
-                    {
-                        'name': r.name,
-                        'term': type(r.compute_loss_term).__name__,
-                        'labels': r.label_affinities,
-                        'layers': list(r.layer_affinities),
-                        'phase': sorted(r.phases),
-                    }
-                    for r in self.regularizers
-                ],
-            }
+        """Latest window means (over members) of the training metrics, for progress bars and `fit`."""
+        self._resume: resume.ResumeState | None = None
+        self._resume_skip = 0
+        self.save_hyperparameters(self._describe())
+
+    # -- set-up ----------------------------------------------------------------------------------
+
+    def _tables(self) -> None:
+        """Per-step values in the cheapest form: Python numbers where every member agrees."""
+        s = self.schedule
+        # A stack always takes per-member rates, so that a member's arithmetic does not depend on
+        # whether the other members happen to share its schedule; a single model takes torch's.
+        self._lr: list[float] | Tensor = (
+            torch.tensor(s.lr, dtype=torch.float32)
+            if isinstance(self.model, StackedColorMLP)
+            else s.lr[:, 0].tolist()
         )
+        self._w: dict[str, list[float | None] | Tensor] = {}
+        self._w_mask: dict[str, list[Tensor | None]] = {}
+        for name, w in s.weights.items():
+            if (w == w[:, :1]).all():
+                self._w[name] = [None if v == 0 else float(v) for v in w[:, 0]]
+                self._w_mask[name] = [None] * s.steps
+            else:
+                table = torch.tensor(w, dtype=torch.float32)
+                self._w[name] = table
+                nonzero = table != 0
+                self._w_mask[name] = [None if bool(row.all()) else row for row in nonzero]
+        # Labels in use at each step: those of train-phase, label-weighted terms with a non-zero weight.
+        labelled = [r for r in self._train_regs if r.label_affinities]
+        active = np.zeros((s.steps, s.members), dtype=bool)
+        self._active: dict[str, np.ndarray] = {}
+        for reg in labelled:
+            for label in reg.label_affinities or {}:
+                self._active[label] = self._active.get(label, active) | (s.weights[reg.name] != 0)
 
-    # -- validation of the configuration ---------------------------------------------------------
+    def _describe(self) -> dict[str, Any]:
+        described: dict[str, Any] = {
+            'members': self.stack.n_members,
+            'regularizers': [
+                {
+                    'name': r.name,
+                    'term': type(r.compute_loss_term).__name__,
+                    'labels': r.label_affinities,
+                    'layers': list(r.layer_affinities),
+                    'phase': sorted(r.phases),
+                }
+                for r in self.regularizers
+            ],
+        }
+        if self.dopesheet is not None:
+            described['dopesheet'] = self.dopesheet.to_dict()
+        return described
 
-    def _check_names(self, unscheduled: set[str], ignore_columns: set[str]) -> None:
-        names = [r.name for r in self.regularizers]
-        dupes = sorted({n for n in names if names.count(n) > 1})
-        if dupes:
-            raise ValueError(f'Regulariser names must be unique; repeated: {dupes}')
-        props = set(self.dopesheet.props)
-        if 'lr' not in props:
-            raise ValueError(
-                "The dopesheet has no 'lr' column; the learning rate must be scheduled explicitly"
-            )
-        missing = [
-            r.name
-            for r in self.regularizers
-            if 'train' in r.phases and r.name not in props and r.name not in unscheduled
-        ]
-        if missing:
-            raise ValueError(
-                f'Regularisers {missing} have no dopesheet column (columns: {sorted(props)}). '
-                'Add a column, or pass unscheduled=[...] to give them a constant weight of 1.0.'
-            )
-        unused = sorted(props - set(names) - RESERVED_COLUMNS - ignore_columns)
-        if unused:
-            raise ValueError(
-                f'Dopesheet columns {unused} match no regulariser (regularisers: {names}). '
-                'Fix the name, or pass ignore_columns=[...] to leave them unused.'
-            )
+    @property
+    def timeline(self) -> Timeline:
+        """The dopesheet's timeline (single-dopesheet modules only)."""
+        if self.dopesheet is None:
+            raise AttributeError('this module was built from a Schedule, not a dopesheet; read .schedule')
+        return Timeline(self.dopesheet)
 
-    def _check_layers(self) -> None:
-        for reg in self.regularizers:
-            for layer in reg.layer_affinities:
-                resolve_layer(self.model, layer, needed_by=f'regulariser {reg.name!r}')
+    @property
+    def n_members(self) -> int:
+        return self.stack.n_members
+
+    def member_model(self, i: int) -> nn.Module:
+        """Member i as a standalone model (for M = 1, the trained model itself)."""
+        return self.stack.member(i)
 
     # -- schedule --------------------------------------------------------------------------------
 
     @property
     def schedule_step(self) -> int:
-        """The schedule step the current (or next) training batch uses."""
-        return min(self.global_step, self._last_step)
+        """The schedule row the current (or next) training batch uses."""
+        return self.schedule.row(self.global_step)
 
-    def weight(self, name: str, step: int | None = None) -> float:
-        """Scheduled weight of regulariser `name` (1.0 when it is unscheduled)."""
-        values = self._weights[name]
-        return 1.0 if values is None else values[self.schedule_step if step is None else step]
+    def weight(self, name: str, step: int | None = None, member: int = 0) -> float:
+        """Scheduled weight of regulariser `name` for `member` (1.0 when it is unscheduled)."""
+        return float(self.schedule.weights[name][self.schedule_step if step is None else step, member])
 
     @property
     def active_labels(self) -> set[str]:
-        """Labels that currently influence training: those of label-weighted terms with non-zero weight."""
+        """Labels that influence training now (for any member): those of label-weighted terms with
+        non-zero weight at the current step."""
+        return {label for label, table in self._active.items() if table[self._step].any()}
+
+    def active_label_members(self) -> dict[str, Tensor]:
+        """For each label active now, which members it is active for ([M] bool)."""
         return {
-            label
-            for r in self._train_regs
-            if r.label_affinities and self.weight(r.name, self._step) != 0
-            for label in r.label_affinities
+            label: torch.from_numpy(table[self._step].copy())
+            for label, table in self._active.items()
+            if table[self._step].any()
         }
 
-    # -- loss terms ------------------------------------------------------------------------------
+    # -- loss ------------------------------------------------------------------------------------
 
-    def _term(
-        self, reg: RegularizerConfig, layer: str, act: Tensor, labels: dict[str, Tensor]
-    ) -> Tensor | None:
-        per_sample = self.reg_modules[reg.name](act)
-        if reg.label_affinities is None:
-            term = per_sample.mean()
-        else:
-            present = [name for name in reg.label_affinities if name in labels]
-            if not present:
-                return None
-            alpha = sum(labels[name] * reg.label_affinities[name] for name in present).clamp(0, 1)
-            total_alpha = alpha.sum()
-            if total_alpha == 0:
-                return None
-            if per_sample.ndim == 0:
-                per_sample = per_sample.expand_as(alpha)
-            elif per_sample.shape != alpha.shape:
-                raise ValueError(
-                    f'Regulariser {reg.name!r} returned shape {tuple(per_sample.shape)} on layer {layer!r}; '
-                    f'expected a scalar or [{alpha.shape[0]}]'
-                )
-            term = (alpha * per_sample).sum() / (total_alpha + 1e-8)
-        if not self.training and not torch.isfinite(term):
-            raise RuntimeError(
-                f'Loss term {reg.name!r} on layer {layer!r} is {term.item()} at step {self._step}'
-                f' ({"training" if self.training else "validation"})'
-            )
-        return term
+    def _recon(self, y: Tensor, x: Tensor) -> Tensor:  # [M, B, 3] x2 -> [M]
+        if self.stack.n_members == 1:
+            return self.objective(y[0], x[0]).reshape(1)
+        kind = type(self.objective)
+        if kind in (nn.MSELoss, nn.L1Loss) and self.objective.reduction == 'mean':
+            fn = F.mse_loss if kind is nn.MSELoss else F.l1_loss
+            return fn(y, x, reduction='none').mean(dim=(1, 2))
+        return torch.stack([self.objective(y[m], x[m]) for m in range(y.shape[0])])
 
     @staticmethod
     def _key(reg: RegularizerConfig, layer: str) -> str:
         return reg.name if len(reg.layer_affinities) == 1 else f'{reg.name}:{layer}'
+
+    @staticmethod
+    def _as_stacked(batch: Batch) -> Batch:
+        x, labels = batch
+        if x.ndim == 2:  # one member's plain batch: add the member axis (views)
+            return x.unsqueeze(0), {k: v.unsqueeze(0) for k, v in labels.items()}
+        return x, labels
 
     # -- Lightning hooks -------------------------------------------------------------------------
 
@@ -233,9 +263,8 @@ class TrainingModule(L.LightningModule):
         # Lightning's generic collection walk costs more than a training step of this model; our
         # batches are always (tensor, {name: tensor}) or a group of them.
         if isinstance(batch, BatchGroup):
-            return BatchGroup(
-                [self.transfer_batch_to_device(b, device, dataloader_idx) for b in batch.batches]
-            )
+            moved = [self.transfer_batch_to_device(b, device, dataloader_idx) for b in batch.batches]
+            return BatchGroup(moved, active=batch.active, trained=batch.trained)
         x, labels = batch
         if x.device == device:
             return batch
@@ -244,16 +273,32 @@ class TrainingModule(L.LightningModule):
     def forward(self, x: Tensor) -> Tensor:
         return self.model(x)
 
+    def configure_optimizers(self) -> torch.optim.Optimizer:
+        # The schedule sets the real learning rate before every step.
+        self._optimizer = MemberAdam(self.model.parameters(), stacked=isinstance(self.model, StackedColorMLP))
+        self._optimizer.set_lr(self._lr[0])
+        return self._optimizer
+
     def on_fit_start(self) -> None:
         # At full precision on one device Lightning's backward wrapper only dispatches hooks (about a
         # tenth of a millisecond a step here); mixed precision or distributed strategies need it.
         self._plain_backward = self.trainer.precision == '32-true' and self.trainer.world_size == 1
+        # Re-running fit on the same module starts clean accounting.
+        self._window, self._val_window = MemberWindow(self.n_members), MemberWindow(self.n_members)
+        if self._resume is None:
+            self._history = []
+            self.latest_metrics = {}
 
-    def configure_optimizers(self) -> torch.optim.Optimizer:
-        # The schedule sets the real learning rate before every step.
-        # foreach: one fused update over the model's few small tensors (about 1/3 faster on CPU).
-        self._optimizer = torch.optim.Adam(self.model.parameters(), lr=self._lr[0], foreach=True)
-        return self._optimizer
+    def on_train_start(self) -> None:
+        # After Lightning has restored the loops and built the dataloaders, before the first batch.
+        if self._resume is not None:
+            self._resume_skip = resume.restore(self._resume, self.trainer.train_dataloader)
+            self._resume = None
+
+    def on_train_epoch_start(self) -> None:
+        # A resumed epoch starts with the batches the interrupted fit had already trained on.
+        self._epoch_first_step = self.global_step - self._resume_skip
+        self._resume_skip = 0
 
     def training_step(self, batch: Batch | BatchGroup, batch_idx: int) -> Tensor | None:
         if not isinstance(batch, BatchGroup):
@@ -264,106 +309,163 @@ class TrainingModule(L.LightningModule):
             if max_steps >= 0 and self.global_step >= max_steps:
                 break
             self._train_on(item)
-            batch.active.append(frozenset(self.active_labels))
+            batch.active.append(self.active_label_members() if self.n_members > 1 else self.active_labels)
+            batch.trained += 1
         return None
 
     def _train_on(self, batch: Batch) -> Tensor:
-        x, labels = batch
-        step = self._step = self.schedule_step
-        if step in self._phase_starts:
-            print(f'Starting phase: {self._phase_starts[step]}')
-        with capture(self.model, self._train_layers) as acts:
-            y = self.model(x)
-        recon = self.objective(y, x)
+        x, labels = self._as_stacked(batch)
+        step = self._step = self.schedule.row(self.global_step)
+        if step in self.schedule.phase_starts:
+            print(f'Starting phase: {self.schedule.phase_starts[step]}')
+        y, acts = self.stack(x, self._train_layers)
+        recon = self._recon(y, x)
         total = recon
-        metrics: dict[str, Tensor] = {'train_recon': recon}
+        values: dict[str, Tensor] = {'train_recon': recon}
+        present: dict[str, Tensor] = {}
         for reg in self._train_regs:
-            w = self.weight(reg.name, step)
-            if w == 0:
+            table = self._w[reg.name]
+            w = table[step]
+            if w is None:
                 continue
+            w_mask = self._w_mask[reg.name][step]
             for layer in reg.layer_affinities:
-                term = self._term(reg, layer, acts[layer], labels)
-                if term is not None:
-                    metrics[f'train_{self._key(reg, layer)}'] = term
-                    total = total + w * term
-        metrics['train_loss'] = total
+                per = per_member_loss(self.reg_modules[reg.name], acts[layer], name=reg.name)
+                term = weighted_term(per, labels, reg.label_affinities)
+                if term is None:
+                    continue
+                value, mask = term.value, term.present
+                if w_mask is not None:
+                    # Members whose weight is 0 skip the term, as their one-member runs would.
+                    mask = w_mask if mask is None else mask & w_mask
+                    value = torch.where(w_mask, value, value.new_zeros(()))
+                key = f'train_{self._key(reg, layer)}'
+                values[key] = value
+                if mask is not None:
+                    present[key] = mask
+                total = total + w * value
+        values['train_loss'] = total
         # One finiteness check per step; only a failure pays for finding the culprit.
-        if not torch.isfinite(total):
-            self._raise_non_finite(metrics, step)
-        # Manual optimisation: Lightning's automatic path wraps every step in closures and hooks
-        # that cost more than this model's whole update.
+        if not bool(torch.isfinite(total).all()):
+            self._raise_non_finite(values, present, step, 'training')
         opt = self.optimizers()
         self._optimizer.zero_grad(set_to_none=True)
+        loss = total.sum()
         if self._plain_backward:
-            total.backward()
+            loss.backward()
         else:
-            self.manual_backward(total)
-        for group in self._optimizer.param_groups:
-            group['lr'] = self._lr[step]
+            self.manual_backward(loss)
+        self._optimizer.set_lr(self._lr[step])
         opt.step()
-        self._accumulate(metrics)
-        self._maybe_log()
-        return total
+        self._window.add(values, present)
+        trainer = self._trainer
+        if trainer is not None:
+            done = self.global_step
+            if done % self.log_every_n_steps == 0 or done == trainer.max_steps:
+                self._record(done - 1, self._window.flush(), trainer)
+        return loss
 
-    def _raise_non_finite(self, metrics: dict[str, Tensor], step: int) -> None:
-        bad = {k: v.item() for k, v in metrics.items() if k != 'train_loss' and not torch.isfinite(v)}
-        name = next(iter(bad), 'train_loss').removeprefix('train_')
+    def _raise_non_finite(
+        self, values: dict[str, Tensor], present: dict[str, Tensor], step: int, phase: str
+    ) -> None:
+        bad = []
+        for key, value in values.items():
+            if key == 'train_loss':
+                continue
+            mask = present.get(key)
+            for m, v in enumerate(value.tolist()):
+                if (mask is None or bool(mask[m])) and not np.isfinite(v):
+                    who = f' (member {self.member_names[m]})' if self.n_members > 1 else ''
+                    bad.append(f'{key.removeprefix("train_").removeprefix("val_")}={v}{who}')
+        first = bad[0].split('=')[0] if bad else 'loss'
         raise RuntimeError(
-            f'Loss term {name!r} is {bad.get("train_" + name, metrics["train_loss"].item())} at step {step}; '
-            f'non-finite terms: {bad or {"train_loss": metrics["train_loss"].item()}}'
+            f'Loss term {first!r} is non-finite at step {step} ({phase}); non-finite terms: '
+            f'{", ".join(bad) or "the total loss"}'
         )
 
-    def _accumulate(self, metrics: dict[str, Tensor]) -> None:
-        # The same terms are present on almost every step, so they are summed as one stacked tensor
-        # (two ops a step); a change in the set of terms folds the running sums into per-key totals.
-        keys = tuple(metrics)
-        values = torch.stack([v.detach() for v in metrics.values()])
-        if keys != self._window_keys:
-            self._fold_window()
-            self._window_keys, self._window_sum, self._window_n = keys, values, 1
-        else:
-            self._window_sum = self._window_sum + values
-            self._window_n += 1
-
-    def _maybe_log(self) -> None:
-        trainer = self._trainer
-        if trainer is None:
+    def _record(self, step: int, means: dict[str, list[float | None]], trainer: L.Trainer) -> None:
+        """Window or validation means: into the history, the loggers and `latest_metrics`."""
+        if not means:
             return
-        done = self.global_step
-        if done % self.log_every_n_steps == 0 or done == trainer.max_steps:
-            self._fold_window()
-            means = {key: total / count for key, (total, count) in self._window.items()}
-            self._window = {}
-            self.latest_metrics.update(means)
-            # Straight to the loggers: `self.log` moves its result store between devices on every
-            # call, which costs about a millisecond per metric here.
-            for logger in trainer.loggers:
-                logger.log_metrics(means, step=done - 1)
+        per_member: list[dict[str, float]] = [{} for _ in range(self.n_members)]
+        aggregate: dict[str, float] = {}
+        for key, values in means.items():
+            seen = [v for v in values if v is not None]
+            if not seen:
+                continue
+            aggregate[key] = seen[0] if len(values) == 1 else float(np.mean(seen))
+            for m, v in enumerate(values):
+                if v is not None:
+                    per_member[m][key] = v
+                    self._history.append((m, step, key, v))
+        if any(k.startswith('train_') for k in aggregate):
+            self.latest_metrics.update(aggregate)
+        # Straight to the loggers: `self.log` moves its result store between devices on every call,
+        # which costs about a millisecond per metric here.
+        for logger in trainer.loggers:
+            if isinstance(logger, MemberLogger):
+                logger.log_members(per_member, step)
+            else:
+                logger.log_metrics(aggregate, step=step)
 
-    def _fold_window(self) -> None:
-        if not self._window_n:
-            return
-        for key, value in zip(self._window_keys, self._window_sum.tolist(), strict=True):
-            total, count = self._window.get(key, (0.0, 0))
-            self._window[key] = (total + value, count + self._window_n)
-        self._window_keys, self._window_n = (), 0
-
-    def validation_step(self, batch: tuple[Tensor, dict[str, Tensor]], batch_idx: int) -> None:
-        x, labels = batch
-        with capture(self.model, self._val_layers) as acts:
-            y = self.model(x)
-        recon = self.objective(y, x)
-        n = len(x)
-        self.log('val_loss', recon, prog_bar=True, batch_size=n)
-        self.log('val_recon', recon, batch_size=n)
+    def validation_step(self, batch: Batch, batch_idx: int) -> None:
+        x, labels = self._as_stacked(batch)
+        y, acts = self.stack(x, self._val_layers)
+        recon = self._recon(y, x)
+        values: dict[str, Tensor] = {'val_loss': recon, 'val_recon': recon}
+        present: dict[str, Tensor] = {}
         for reg in self._val_regs:
             for layer in reg.layer_affinities:
-                term = self._term(reg, layer, acts[layer], labels)
-                if term is not None:
-                    self.log(f'val_{self._key(reg, layer)}', term, batch_size=n)
+                per = per_member_loss(self.reg_modules[reg.name], acts[layer], name=reg.name)
+                term = weighted_term(per, labels, reg.label_affinities)
+                if term is None:
+                    continue
+                key = f'val_{self._key(reg, layer)}'
+                values[key] = term.value
+                if term.present is not None:
+                    present[key] = term.present
+        counted = [v if k not in present else v[present[k]] for k, v in values.items()]
+        if not all(bool(torch.isfinite(v).all()) for v in counted):
+            self._raise_non_finite(values, present, self.schedule_step, 'validation')
+        self._val_window.add(values, present, weight=float(x.shape[1]))
+
+    def on_validation_epoch_end(self) -> None:
+        means = self._val_window.flush()
+        if self.trainer.sanity_checking or not means:
+            return
+        self._record(self.global_step - 1, means, self.trainer)
+        for key, values in means.items():
+            seen = [v for v in values if v is not None]
+            if seen:
+                self.log(key, float(np.mean(seen)), prog_bar=key == 'val_loss', logger=False)
+
+    # -- results ---------------------------------------------------------------------------------
+
+    def history(self, member: int | None = None) -> pd.DataFrame:
+        """Recorded metrics as rows (member, step, metric, value); one member's without `member`."""
+        df = pd.DataFrame(self._history, columns=['member', 'step', 'metric', 'value'])
+        if member is None:
+            return df
+        return df[df['member'] == member].drop(columns='member').reset_index(drop=True)
+
+    def final_metrics(self, member: int) -> dict[str, float]:
+        """The latest recorded value of every metric of `member`."""
+        out: dict[str, float] = {}
+        for m, _, key, value in self._history:
+            if m == member:
+                out[key] = value
+        return out
+
+    # -- checkpoints -----------------------------------------------------------------------------
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         checkpoint['schedule_step'] = self.global_step
+        consumed = self.global_step - self._epoch_first_step
+        checkpoint[resume.KEY] = resume.capture(self.trainer.train_dataloader, consumed)
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         self.resumed_schedule_step = int(checkpoint.get('schedule_step', 0))
+        state = checkpoint.get(resume.KEY)
+        if state is not None:
+            self._resume = resume.ResumeState.from_dict(state)
+            resume.rewind_epoch_if_partial(checkpoint, self._resume)

@@ -12,10 +12,13 @@ from __future__ import annotations
 import logging
 import netrc
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from lightning.pytorch.loggers import Logger
 
 from utils.paths import project_root
 
@@ -76,6 +79,17 @@ def make_logger(name: str, project: str, *, mode: str | None = None, save_dir: P
     return logger
 
 
+class MemberLogger:
+    """Mixin for loggers that take every member's metrics (e.g. one wandb run per member).
+
+    The training module and `LabelProportionCallback` call `log_members` with one dict per member;
+    any other logger gets means over members through `log_metrics`.
+    """
+
+    def log_members(self, metrics: Sequence[dict[str, float]], step: int) -> None:
+        raise NotImplementedError
+
+
 @dataclass
 class RunInfo:
     """Where a finished wandb run went (both None when tracking was disabled)."""
@@ -112,3 +126,91 @@ def finished_run() -> Iterator[RunInfo]:
         log.info(
             'wandb run saved offline under %s/; upload with: wandb sync --sync-all', info.run_dir.parent.name
         )
+
+
+class MemberWandbLogger(Logger, MemberLogger):
+    """One wandb run per member of a multi-member fit, grouped, each with its member's config.
+
+    Runs start on first use, in the resolved mode, and finish when Lightning finalises the logger:
+    with exit code 0 after a successful fit, 1 after a failed or interrupted one. Metrics that are
+    not per member (means over members that callbacks log) are not written: each member's run holds
+    that member's own values.
+    """
+
+    def __init__(
+        self,
+        names: Sequence[str],
+        *,
+        group: str,
+        project: str = '',
+        configs: Sequence[Mapping[str, Any]] | None = None,
+        job_type: str | None = None,
+        tags: Sequence[str] = (),
+        mode: str | None = None,
+        save_dir: Path | None = None,
+    ) -> None:
+        super().__init__()
+        if configs is not None and len(configs) != len(names):
+            raise ValueError(f'configs has {len(configs)} entries for {len(names)} members')
+        self.names = list(names)
+        self.configs = [dict(c) for c in configs] if configs is not None else [{} for _ in names]
+        self.group, self.project, self.job_type, self.tags = group, project, job_type, list(tags)
+        self.mode = wandb_mode(mode)
+        self._save_dir = save_dir or Path(os.environ.get('EX_COLOR_WANDB_DIR') or wandb_dir())
+        self.runs: list[Any] = []
+
+    @property
+    def name(self) -> str:
+        return self.group
+
+    @property
+    def version(self) -> str:
+        return '0'
+
+    def _start(self) -> None:
+        if self.runs or self.mode == 'disabled':
+            return
+        import wandb
+
+        self._save_dir.mkdir(parents=True, exist_ok=True)
+        for name, config in zip(self.names, self.configs, strict=True):
+            self.runs.append(
+                wandb.init(
+                    project=self.project or None,
+                    name=name,
+                    group=self.group,
+                    job_type=self.job_type,
+                    tags=self.tags or None,
+                    config=config,
+                    dir=str(self._save_dir),
+                    mode=self.mode,
+                    reinit='create_new',
+                    settings=wandb.Settings(silent=True),
+                )
+            )
+
+    def log_hyperparams(self, params: Any, *args: Any, **kwargs: Any) -> None:
+        self._start()
+
+    def log_metrics(self, metrics: Mapping[str, float], step: int | None = None) -> None:
+        self._start()
+
+    def log_members(self, metrics: Sequence[dict[str, float]], step: int) -> None:
+        self._start()
+        for run, values in zip(self.runs, metrics, strict=False):
+            if values:
+                run.log({**values, 'trainer/global_step': step}, step=step)
+
+    def finalize(self, status: str) -> None:
+        code = 0 if status == 'success' else 1
+        for run in self.runs:
+            run.finish(exit_code=code)
+        self.runs = []
+
+    @property
+    def run_dirs(self) -> list[Path]:
+        return [Path(run.dir).parent for run in self.runs if getattr(run, 'dir', None)]
+
+    @property
+    def save_dir(self) -> str:
+        return str(self._save_dir)

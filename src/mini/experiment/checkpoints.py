@@ -24,10 +24,11 @@ from __future__ import annotations
 import io
 import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
+
+from utils.atomic import write_with
 
 _KEY = re.compile(r'^[A-Za-z0-9][A-Za-z0-9._-]*$')
 
@@ -95,14 +96,7 @@ class CheckpointStore:
             )
         target = self.path(key)
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f'.{key}.', suffix='.tmp')
-        try:
-            with os.fdopen(fd, 'wb') as f:
-                torch.save(state_dict, f)
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_with(target, lambda f: torch.save(state_dict, f))
         if self.volume is not None and in_modal_container():
             import modal
 

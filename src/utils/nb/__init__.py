@@ -1,8 +1,9 @@
 """Notebook display helpers: themed light/dark figure files shown as an HTML `<picture>`."""
 
+from utils.atomic import write_atomic
 from utils.nb.displayer import FigureHTML, FigureShow, RenderedFigure, displayer_mpl
 from utils.nb.paths import FIGURES_DIR_ENV, figure_root, resolve_figure_path
-from utils.nb.png import content_token, render_png, write_atomic
+from utils.nb.png import content_token, render_png
 from utils.paths import find_repo_root
 
 __all__ = [

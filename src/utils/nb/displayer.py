@@ -39,8 +39,9 @@ from urllib.parse import quote
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
+from utils.atomic import write_atomic
 from utils.nb.paths import resolve_figure_path, url_for
-from utils.nb.png import content_token, render_png, write_atomic
+from utils.nb.png import content_token, render_png
 from utils.plt import Style, Theme, use_theme
 
 FigureFactory = Callable[..., Figure]

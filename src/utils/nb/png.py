@@ -19,9 +19,6 @@ from __future__ import annotations
 import hashlib
 import io
 import math
-import os
-import tempfile
-from pathlib import Path
 
 import matplotlib as mpl
 import numpy as np
@@ -75,20 +72,3 @@ def render_png(fig: Figure) -> bytes:
 def content_token(data: bytes, length: int = 10) -> str:
     """Short, URL-safe hash of `data` for cache-busting query strings."""
     return hashlib.sha256(data).hexdigest()[:length]
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write `data` to `path` atomically, creating parent folders; skip if the file already has `data`."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.is_file() and path.read_bytes() == data:
-        return
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            f.write(data)
-        # mkstemp creates owner-only files; assets are meant to be world-readable like any other file.
-        os.chmod(tmp_name, 0o644)
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise

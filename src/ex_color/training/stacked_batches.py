@@ -12,7 +12,10 @@ the same batches, without 60 small slicing and stacking operations per step.
 Stacking is strict: every member must yield the same number of batches, of the same size, with the
 same label names; anything else is a `ValueError` naming the member and batch, never a truncated zip.
 
-Deliberately not here: drawing the data (the experiment's `make_data(seed)` does that) or moving it
+When every member is a `RandomBatches`, `position` and `restore_position` carry every member's
+position, so a resumed run continues each member's data exactly.
+
+Deliberately not here: drawing the data (the experiment's `make_data` does that) or moving it
 between devices.
 """
 
@@ -50,6 +53,20 @@ class StackedBatches:
     def __len__(self) -> int:
         return self._length
 
+    def position(self, consumed: int) -> dict[str, Any] | None:
+        if not all(type(m) is RandomBatches for m in self.members):
+            return None
+        return {'members': [m.position(consumed) for m in self.members]}
+
+    def restore_position(self, state: dict[str, Any]) -> None:
+        states = state['members']
+        if len(states) != len(self.members):
+            raise ValueError(
+                f'StackedBatches ({self.role}): the checkpoint has {len(states)} members, this data {len(self.members)}'
+            )
+        for member, member_state in zip(self.members, states, strict=True):
+            member.restore_position(member_state)
+
     def _random_epoch(self) -> Iterator[StackedBatch]:
         members: list[RandomBatches] = self.members  # type: ignore[assignment]
         names = list(members[0].soft_labels)
@@ -59,6 +76,10 @@ class StackedBatches:
                     f'StackedBatches ({self.role}): member {m} has labels {list(member.soft_labels)} and batch size '
                     f'{member.batch_size}; member 0 has {names} and {members[0].batch_size}'
                 )
+        skips = {member.take_skip() for member in members}
+        if len(skips) != 1:
+            raise ValueError(f'StackedBatches ({self.role}): members resume at different batches: {sorted(skips)}')
+        skip = skips.pop()
         draws = [member.draw_epoch() for member in members]
         x = torch.stack(
             [member.colors[idx] for member, (idx, _) in zip(members, draws, strict=True)]
@@ -69,7 +90,7 @@ class StackedBatches:
                 torch.stack([lab for _, lab in draws]).permute(2, 0, 1).contiguous()
             )  # [M, S, L] -> [L, M, S]
         size = members[0].batch_size
-        for start in range(0, x.shape[1], size):
+        for start in range(skip * size, x.shape[1], size):
             stop = start + size
             batch_labels = (
                 {} if labels is None else {n: labels[j, :, start:stop] for j, n in enumerate(names)}

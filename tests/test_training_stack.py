@@ -1,18 +1,16 @@
-"""The ensemble's public pieces: stacked model, stacked batches, result object, logging keys, errors."""
+"""The member-axis pieces of the engine: stacked model, stacked batches, and `train_members` results."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 import torch
-from torch.nn import functional as F
 
 from ex_color.capture import capture
-from ex_color.ensemble import EnsembleResult, StackedBatches, StackedColorMLP, train_ensemble
-from ex_color.ensemble.loop import EnsembleLoop, Schedule
 from ex_color.loss import AxisAlignedSubspace, RegularizerConfig, Separate
 from ex_color.model import CNColorMLP
-from ex_color.training import FixedBatches, RandomBatches
+from ex_color.training import FixedBatches, RandomBatches, StackedBatches, StackedColorMLP
+from ex_color.training.run import MemberSpec, RunResult, seeds, train_members
 from mini.temporal.dopesheet import Dopesheet
 
 SHEET = """STEP,PHASE,ACTION,lr,reg-separate,reg-subspace
@@ -35,22 +33,6 @@ def make_data(seed: int) -> tuple[RandomBatches, FixedBatches]:
     return (
         RandomBatches(colors, {'red': colors[:, 0] * 0.5}, batch_size=16, seed=seed),
         FixedBatches(colors[:20], {'red': (colors[:20, 0] > 0.9).float()}, batch_size=8),
-    )
-
-
-@pytest.fixture(scope='module')
-def result() -> EnsembleResult:
-    return train_ensemble(
-        [7, 2],
-        dopesheet=Dopesheet.from_text(SHEET),
-        regularizers=regularizers(),
-        make_data=make_data,
-        k_bottleneck=4,
-        n_nonlinear=2,
-        run_name='test',
-        wandb_mode='disabled',
-        progress=False,
-        val_every_n_epochs=2,
     )
 
 
@@ -104,28 +86,37 @@ def test_stacked_batches_give_each_member_its_own_batches():
         StackedBatches([alone[0], alone[1][:2]])
 
 
-def test_result_members_are_standalone_models(result: EnsembleResult, tmp_path):
+@pytest.fixture(scope='module')
+def result() -> RunResult:
+    return train_members(
+        seeds([7, 2]),
+        dopesheet=Dopesheet.from_text(SHEET),
+        regularizers=regularizers(),
+        make_data=make_data,
+        k_bottleneck=4,
+        n_nonlinear=2,
+        run_name='test',
+        wandb_mode='disabled',
+        progress=False,
+        val_every_n_epochs=2,
+    )
+
+
+def test_result_members_are_standalone_models(result: RunResult, tmp_path):
     models = result.models
     assert len(models) == len(result) == 2
     assert all(type(m) is CNColorMLP and not m.training for m in models)
+    assert [m.name for m in result] == ['seed-7', 'seed-2']
+    net = StackedColorMLP(models).eval()
     x = torch.rand(5, 3)
-    y, _ = result.stacked(torch.stack([x, x]))
+    y, _ = net(torch.stack([x, x]))
     torch.testing.assert_close(models[1](x), y[1], rtol=1e-5, atol=1e-6)
-    path = result.save_member(result.index(2), tmp_path / 'seed-2.pt')
-    loaded = CNColorMLP(4, n_nonlinear=2)
-    loaded.load_state_dict(torch.load(path))
-    for name, value in models[1].state_dict().items():
-        assert torch.equal(loaded.state_dict()[name], value)
     # The two seeds trained to different models.
     assert not torch.equal(models[0].decoder[0].weight, models[1].decoder[0].weight)
-    with pytest.raises(KeyError, match='seed 3'):
-        result.index(3)
-    with pytest.raises(IndexError):
-        result.member(2)
 
 
-def test_result_metrics_and_history(result: EnsembleResult):
-    assert list(result.metrics.index) == [7, 2]
+def test_result_metrics_and_history(result: RunResult):
+    assert list(result.metrics.index) == ['seed-7', 'seed-2']
     expected = {
         'train_loss',
         'train_recon',
@@ -134,61 +125,89 @@ def test_result_metrics_and_history(result: EnsembleResult):
         'val_loss',
         'val_recon',
     }
-    assert expected | {'val_reg-subspace'} == set(result.metrics.columns)
-    assert np.isfinite(result.metrics.to_numpy(float)).all()
-    # 21 steps (0..20), 4 batches per epoch: logs after 16 and 21 steps; validation after epochs 2 and 4
-    # (8 and 16 steps) and on the final weights. `step` is the 0-based index of the last batch.
-    steps = sorted(set(result.history.step))
-    assert steps == [7, 15, 20]
-    at_7 = result.history[result.history.step == 7]
-    assert at_7['train_loss'].isna().all() and at_7['val_recon'].notna().all()
+    assert expected | {'val_reg-subspace', 'seed'} == set(result.metrics.columns)
+    assert np.isfinite(result.metrics.drop(columns='seed').to_numpy(float)).all()
+    # 21 steps (0..20), 4 batches per epoch: logs after 16 and 21 steps; validation after epochs 2, 4
+    # and 6 (8, 16 and 21 steps: the sixth epoch is cut short by max_steps, and Lightning validates at
+    # its end). `step` is the 0-based index of the last batch.
+    history = result[0].history
+    assert list(history.columns) == ['step', 'metric', 'value']
+    assert sorted(set(history.step)) == [7, 15, 20]
+    assert set(history[history.step == 7].metric) == {'val_loss', 'val_recon', 'val_reg-subspace'}
+    assert set(history[history.step == 20].metric) == {
+        'train_loss',
+        'train_recon',
+        'train_reg-separate',
+        'train_reg-subspace',
+        'val_loss',
+        'val_recon',
+        'val_reg-subspace',
+    }
+    both = result.history
+    assert list(both.columns) == ['member', 'step', 'metric', 'value']
+    assert set(both.member) == {'seed-7', 'seed-2'}
 
 
-def test_one_wandb_run_gets_every_members_metrics_under_its_seed():
-    sets = [make_data(s) for s in (4, 9)]
-    from ex_color.training import TrainingModule
-
-    ds = Dopesheet.from_text(SHEET)
-    module = TrainingModule(CNColorMLP(4, n_nonlinear=2), ds, torch.nn.MSELoss(), regularizers())
-    logged: list[tuple[int, dict[str, float]]] = []
-    loop = EnsembleLoop(
-        net=StackedColorMLP([CNColorMLP(4, n_nonlinear=2) for _ in range(2)]),
-        seeds=[4, 9],
+def test_member_checkpoints_are_loadable(tmp_path):
+    run = train_members(
+        [MemberSpec(1), MemberSpec(2, name='second')],
+        dopesheet=Dopesheet.from_text(SHEET),
         regularizers=regularizers(),
-        schedule=Schedule.from_module(module),
-        objective=lambda y, x: F.mse_loss(y, x, reduction='none').mean(dim=(1, 2)),
-        log=lambda step, values: logged.append((step, values)),
-        bar=None,
+        make_data=make_data,
+        k_bottleneck=4,
+        n_nonlinear=2,
+        run_name='test',
+        wandb_mode='disabled',
+        progress=False,
+        max_steps=5,
+        checkpoint_dir=tmp_path,
     )
-    loop.run(StackedBatches([s[0] for s in sets]), None, max_steps=6, val_every=10, log_every=4)
-    assert [step for step, _ in logged] == [3, 5]
-    keys = set(logged[0][1])
-    assert {
-        'seed_4/train_loss',
-        'seed_9/train_loss',
-        'seed_4/train_reg-separate',
-        'seed_9/train_recon',
-    } <= keys
-    assert all(k.split('/')[0] in ('seed_4', 'seed_9') for k in keys)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['second.pt', 'seed-1.pt']
+    for member in run:
+        loaded = CNColorMLP(4, n_nonlinear=2)
+        loaded.load_state_dict(torch.load(member.checkpoint, weights_only=True))
+        for name, value in member.model.state_dict().items():
+            assert torch.equal(loaded.state_dict()[name], value)
 
 
 @pytest.mark.parametrize(
-    ('kwargs', 'error', 'match'),
+    ('members', 'kwargs', 'error', 'match'),
     [
-        ({'seeds': []}, ValueError, 'seeds must not be empty'),
-        ({'seeds': [1, 1]}, ValueError, r'repeated: \[1\]'),
-        ({'seeds': [1.0]}, TypeError, 'seeds must contain ints'),
-        ({'max_steps': 0}, ValueError, 'max_steps must be an int >= 1'),
+        ([], {}, ValueError, 'members: the list is empty'),
+        ([MemberSpec(1), MemberSpec(1)], {}, ValueError, r"repeated: \['seed-1'\]"),
         (
+            [MemberSpec(1), MemberSpec(2, weights={'reg-sepa': 2.0})],
+            {},
+            ValueError,
+            r"member seed-2 reg-sepa×2\): weights=\{'reg-sepa': 2.0\} names no regulariser: \['reg-sepa'\]",
+        ),
+        (
+            [
+                MemberSpec(1),
+                MemberSpec(2, dopesheet=Dopesheet.from_text(SHEET.replace('20,', '30,'), source='long.csv')),
+            ],
+            {},
+            ValueError,
+            r'long.csv \(member seed-2 long\): the dopesheet has 31 steps, but member 0 .* has 21',
+        ),
+        (
+            [MemberSpec(1, data={'scale': 2})],
+            {},
+            TypeError,
+            r"member seed-1 scale=2: make_data\(seed, \*\*data\) failed for data=\{'scale': 2\}",
+        ),
+        ([MemberSpec(1)], {'max_steps': 0}, ValueError, 'max_steps must be an int >= 1'),
+        ([MemberSpec(1)], {'workers': 0}, ValueError, 'workers must be an int >= 1'),
+        (
+            [MemberSpec(1)],
             {'regularizers': regularizers()[:1]},
             ValueError,
             r"columns \['reg-subspace'\] match no regulariser",
         ),
     ],
 )
-def test_bad_arguments_are_errors(kwargs, error, match):
+def test_bad_arguments_are_errors_naming_member_and_field(members, kwargs, error, match):
     args = dict(
-        seeds=[1],
         dopesheet=Dopesheet.from_text(SHEET),
         regularizers=regularizers(),
         make_data=make_data,
@@ -199,6 +218,12 @@ def test_bad_arguments_are_errors(kwargs, error, match):
         progress=False,
     )
     args.update(kwargs)
-    seeds = args.pop('seeds')
     with pytest.raises(error, match=match):
-        train_ensemble(seeds, **args)
+        train_members(members, **args)
+
+
+def test_member_spec_fields_are_checked():
+    with pytest.raises(TypeError, match='MemberSpec.seed must be an int'):
+        MemberSpec(1.5)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"MemberSpec.weights\['reg-anchor'\] must be a number >= 0"):
+        MemberSpec(1, weights={'reg-anchor': -1})

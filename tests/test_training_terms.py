@@ -6,7 +6,8 @@ import pytest
 import torch
 from torch import Tensor, nn
 
-from ex_color.ensemble import MemberWindow, per_member_loss, separate_stacked, weighted_term
+from ex_color.training.terms import per_member_loss, separate_stacked, weighted_term
+from ex_color.training.window import MemberWindow
 from ex_color.loss import AngularAnchor, AxisAlignedSubspace, Separate, Unitarity
 
 
@@ -115,17 +116,19 @@ def test_label_affinities_clamp_to_one():
 
 def test_window_means_count_only_present_members():
     window = MemberWindow(2)
-    window.add('a', torch.tensor([1.0, 10.0]))
-    window.add('a', torch.tensor([3.0, 20.0]))
-    window.add('b', torch.tensor([5.0, 0.0]), torch.tensor([True, False]))
-    window.add('b', torch.tensor([7.0, 0.0]), torch.tensor([True, False]))
-    # a: (1 + 3) / 2 = 2, (10 + 20) / 2 = 15; b: (5 + 7) / 2 = 6 for member 0, none for member 1.
-    assert window.flush() == {'a': [2.0, 15.0], 'b': [6.0, None]}
+    window.add({'a': torch.tensor([1.0, 10.0])})
+    window.add({'a': torch.tensor([3.0, 20.0])})
+    absent = torch.tensor([True, False])
+    window.add({'a': torch.tensor([5.0, 30.0]), 'b': torch.tensor([5.0, float('nan')])}, {'b': absent})
+    window.add({'a': torch.tensor([7.0, 40.0]), 'b': torch.tensor([7.0, 0.0])}, {'b': absent})
+    # a: (1 + 3 + 5 + 7) / 4 = 4, (10 + 20 + 30 + 40) / 4 = 25 (the set of names changed on the way);
+    # b: (5 + 7) / 2 = 6 for member 0, none for member 1 (whose NaN never counts).
+    assert window.flush() == {'a': [4.0, 25.0], 'b': [6.0, None]}
     assert window.flush() == {}
 
 
 def test_window_weighted_means_are_batch_size_weighted():
     window = MemberWindow(1)
-    window.add('v', torch.tensor([1.0]), weight=48.0)
-    window.add('v', torch.tensor([3.0]), weight=16.0)
+    window.add({'v': torch.tensor([1.0])}, weight=48.0)
+    window.add({'v': torch.tensor([3.0])}, weight=16.0)
     assert window.flush() == {'v': [pytest.approx((1 * 48 + 3 * 16) / 64)]}  # = 1.5

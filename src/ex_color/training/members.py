@@ -1,0 +1,77 @@
+"""The member axis: what the training module trains, seen as M models side by side.
+
+The training module is written once, for a stack of M members: a forward pass maps colours
+[M, B, 3] to reconstructions [M, B, 3] and the captured layers to [M, B, D]. Two stacks exist:
+
+* `StackedColorMLP` (``ex_color.training.stacked``): M `CNColorMLP`s as stacked parameters, for runs
+  of many members;
+* `SingleMember`: one model of any architecture, trained in place with its own parameters (a
+  member axis of length 1 is added to its inputs and outputs as views). This is what
+  ``TrainingModule(model, ...)`` trains, so the caller's `model` object is the trained model.
+
+Deliberately not here: any training logic (see `ex_color.training.module`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from torch import Tensor, nn
+
+from ex_color.capture import capture, resolve_layer
+from ex_color.training.stacked import StackedColorMLP
+
+__all__ = ['MemberStack', 'SingleMember', 'as_stack']
+
+
+class SingleMember:
+    """One model as a stack of one: [1, B, 3] -> ([1, B, 3], {layer: [1, B, D]}).
+
+    Not an `nn.Module`: the model itself is the training module's child, so its parameters appear
+    once in state dicts and checkpoints, under ``model.``.
+    """
+
+    n_members = 1
+
+    def __init__(self, model: nn.Module) -> None:
+        self.model = model
+
+    def __call__(self, x: Tensor, layers: Collection[str] = ()) -> tuple[Tensor, dict[str, Tensor]]:
+        # Hooks live for one forward pass only (see ex_color.capture).
+        with capture(self.model, layers) as acts:
+            y = self.model(x[0])
+        return y.unsqueeze(0), {k: v.unsqueeze(0) for k, v in acts.items()}
+
+    def check_layers(self, names: Collection[str], *, needed_by: str = '') -> None:
+        for name in names:
+            resolve_layer(self.model, name, needed_by=needed_by)
+
+    def member(self, i: int) -> nn.Module:
+        if i not in (0, -1):
+            raise IndexError(f'member index {i} out of range for 1 member')
+        return self.model
+
+
+class _Stacked:
+    """`StackedColorMLP` with the same call signature as `SingleMember`."""
+
+    def __init__(self, net: StackedColorMLP) -> None:
+        self.net = net
+        self.n_members = net.n_members
+
+    def __call__(self, x: Tensor, layers: Collection[str] = ()) -> tuple[Tensor, dict[str, Tensor]]:
+        return self.net(x, capture=layers)
+
+    def check_layers(self, names: Collection[str], *, needed_by: str = '') -> None:
+        self.net.check_layers(names, needed_by=needed_by)
+
+    def member(self, i: int) -> nn.Module:
+        return self.net.member(i)
+
+
+MemberStack = SingleMember | _Stacked
+
+
+def as_stack(model: nn.Module) -> MemberStack:
+    """The member view of `model`: a `StackedColorMLP` is M members, anything else is one."""
+    return _Stacked(model) if isinstance(model, StackedColorMLP) else SingleMember(model)

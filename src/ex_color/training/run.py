@@ -1,0 +1,318 @@
+"""`train_members`: one run of the engine over a list of members that differ.
+
+A run is a list of `MemberSpec`s. Each member has its own seed and may have its own dopesheet (same
+step count; any values, the learning rate included), its own data (``make_data(seed, **spec.data)``,
+e.g. a label-rate scale) and its own regulariser weight scales. All members are trained side by side
+by one `TrainingModule` over a `StackedColorMLP`, under Lightning; member m of a mixed run equals
+the one-member run of member m's spec (the tests compare them at every logged window).
+
+Member m is built exactly as the single-model notebooks build a model: ``set_deterministic_mode(seed)``,
+then ``CNColorMLP(k_bottleneck, n_nonlinear=n_nonlinear)``, then its data, in that order.
+
+With ``workers > 1`` the members are split into contiguous shards trained in worker processes (both
+cores of a laptop; see `ex_color.training.shards`), and merged back in member order; results are
+identical to one process. On a Modal backend the same shards go to containers
+(`train_members_on`).
+
+Deliberately not here: evaluation of the trained members (see `ex_color.evaluation`).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from torch import nn
+
+from ex_color.loss import RegularizerConfig
+from ex_color.model import CNColorMLP
+from ex_color.seed import set_deterministic_mode
+from ex_color.training.checkpointing import save_state
+from ex_color.training.fit import fit
+from ex_color.training.module import TrainingModule
+from ex_color.training.schedule import Schedule
+from ex_color.training.stacked import StackedColorMLP
+from ex_color.training.stacked_batches import StackedBatches
+from ex_color.training.tracking import MemberWandbLogger
+from mini.temporal.dopesheet import Dopesheet
+
+__all__ = ['MakeData', 'MemberResult', 'MemberSpec', 'RunResult', 'seeds', 'train_members']
+
+log = logging.getLogger(__name__)
+
+MakeData = Callable[..., tuple[Iterable[Any], Iterable[Any] | None]]
+"""``make_data(seed, **spec.data) -> (training batches, validation batches or None)``."""
+
+
+@dataclass(frozen=True)
+class MemberSpec:
+    """What makes one member of a run differ from the others."""
+
+    seed: int
+    """Seeds the member's initial weights and its data."""
+    dopesheet: Dopesheet | None = None
+    """The member's schedule; None uses the run's. Must have the run's number of steps."""
+    data: Mapping[str, Any] = field(default_factory=dict)
+    """Keyword arguments for the run's `make_data` (e.g. ``{'label_scale': 0.5}``)."""
+    weights: Mapping[str, float] = field(default_factory=dict)
+    """Scale of named regularisers' scheduled weights (e.g. ``{'reg-anchor': 2.0}``)."""
+    name: str | None = None
+    """Label in results and wandb; default ``seed-<seed>`` (plus the data and weight settings)."""
+
+    def __post_init__(self) -> None:
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int):
+            raise TypeError(f'MemberSpec.seed must be an int, got {self.seed!r}')
+        if self.dopesheet is not None and not isinstance(self.dopesheet, Dopesheet):
+            raise TypeError(f'MemberSpec.dopesheet must be a Dopesheet or None, got {type(self.dopesheet).__name__}')
+        for key, value in self.weights.items():
+            if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
+                raise ValueError(f'MemberSpec.weights[{key!r}] must be a number >= 0, got {value!r}')
+
+    @property
+    def label(self) -> str:
+        if self.name is not None:
+            return self.name
+        parts = [f'seed-{self.seed}']
+        parts += [f'{k}={v:g}' if isinstance(v, float) else f'{k}={v}' for k, v in self.data.items()]
+        parts += [f'{k}×{v:g}' for k, v in self.weights.items()]
+        if self.dopesheet is not None:
+            parts.append(Path(self.dopesheet.source).stem)
+        return ' '.join(parts)
+
+    def describe(self) -> dict[str, Any]:
+        """The spec as plain values (wandb config, tables)."""
+        return {
+            'seed': self.seed,
+            'dopesheet': self.dopesheet.source if self.dopesheet is not None else None,
+            'data': dict(self.data),
+            'weights': dict(self.weights),
+        }
+
+
+def seeds(values: Iterable[int], **shared: Any) -> list[MemberSpec]:
+    """One spec per seed, with the same other settings: ``seeds(range(20), data={'label_scale': 2})``."""
+    return [MemberSpec(seed, **shared) for seed in values]
+
+
+@dataclass
+class MemberResult:
+    """One trained member."""
+
+    spec: MemberSpec
+    """What the member was trained with."""
+    name: str
+    """The member's label (unique within the run)."""
+    metrics: dict[str, float]
+    """Latest value of every metric (train: last window; validation: last validation)."""
+    history: pd.DataFrame
+    """Every recorded value: rows (step, metric, value)."""
+    label_counts: dict[str, int]
+    """Samples that carried each active label."""
+    state: dict[str, Any]
+    """The trained weights, a `CNColorMLP` state dict."""
+    shape: tuple[int, int]
+    """(k_bottleneck, n_nonlinear) of the model."""
+    checkpoint: Path | None = None
+    """Where the weights were saved, when the run had a `checkpoint_dir`."""
+
+    @property
+    def model(self) -> CNColorMLP:
+        """A fresh `CNColorMLP` with the trained weights (eval mode)."""
+        import torch
+
+        with torch.random.fork_rng(devices=[]):
+            model = CNColorMLP(self.shape[0], n_nonlinear=self.shape[1])
+        model.load_state_dict(self.state)
+        return model.eval()
+
+
+@dataclass
+class RunResult:
+    """Every member of a run, in spec order."""
+
+    members: list[MemberResult]
+    """The members."""
+    name: str
+    """The run's name (wandb group)."""
+    seconds: float = 0.0
+    """Wall time of the run."""
+
+    def __len__(self) -> int:
+        return len(self.members)
+
+    def __getitem__(self, i: int) -> MemberResult:
+        return self.members[i]
+
+    def __iter__(self):
+        return iter(self.members)
+
+    @property
+    def metrics(self) -> pd.DataFrame:
+        """One row per member (index: member name) with its spec's seed and its final metrics."""
+        rows = [{'seed': m.spec.seed, **m.metrics} for m in self.members]
+        return pd.DataFrame(rows, index=pd.Index([m.name for m in self.members], name='member'))
+
+    @property
+    def history(self) -> pd.DataFrame:
+        """Every member's history: rows (member, step, metric, value)."""
+        frames = [m.history.assign(member=m.name) for m in self.members]
+        df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        return df[['member', 'step', 'metric', 'value']] if len(df) else df
+
+    @property
+    def models(self) -> list[CNColorMLP]:
+        return [m.model for m in self.members]
+
+
+def _check_specs(specs: Sequence[MemberSpec]) -> list[MemberSpec]:
+    if isinstance(specs, MemberSpec) or not isinstance(specs, Sequence):
+        raise TypeError(f'members must be a list of MemberSpec, got {type(specs).__name__}')
+    out = list(specs)
+    if not out:
+        raise ValueError('members: the list is empty; a run needs at least one MemberSpec')
+    for i, s in enumerate(out):
+        if not isinstance(s, MemberSpec):
+            raise TypeError(f'members[{i}] must be a MemberSpec, got {type(s).__name__} {s!r}')
+    labels = [s.label for s in out]
+    dupes = sorted({n for n in labels if labels.count(n) > 1})
+    if dupes:
+        raise ValueError(f'members: names must be unique; repeated: {dupes} (give each MemberSpec a name=)')
+    return out
+
+
+def _positive(name: str, value: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f'{name} must be an int >= 1, got {value!r}')
+    return value
+
+
+def _file_name(label: str) -> str:
+    return re.sub(r'[^A-Za-z0-9._=-]+', '_', label).strip('_') + '.pt'
+
+
+def train_members(
+    members: Sequence[MemberSpec],
+    *,
+    dopesheet: Dopesheet,
+    regularizers: Sequence[RegularizerConfig],
+    make_data: MakeData,
+    k_bottleneck: int,
+    n_nonlinear: int,
+    run_name: str,
+    project: str = '',
+    max_steps: int | None = None,
+    val_every_n_epochs: int = 10,
+    log_every_n_steps: int = 16,
+    wandb_mode: str | None = None,
+    job_type: str | None = None,
+    tags: Sequence[str] = (),
+    progress: bool = True,
+    threads: int | None = 1,
+    accelerator: str = 'cpu',
+    workers: int = 1,
+    checkpoint_dir: str | Path | None = None,
+    unscheduled: Collection[str] = (),
+    ignore_columns: Collection[str] = (),
+    callbacks: Sequence[Any] = (),
+    ckpt_path: str | Path | None = None,
+) -> RunResult:
+    """Train every member in one run of the engine (see the module docstring)."""
+    specs = _check_specs(members)
+    _positive('workers', workers)
+    if workers > 1 and len(specs) > 1:
+        settings = {k: v for k, v in locals().items() if k not in ('members', 'specs', 'workers')}
+        from ex_color.training.shards import train_sharded
+
+        return train_sharded(specs, workers=min(workers, len(specs)), settings=settings)
+    start = time.perf_counter()
+    names = [s.label for s in specs]
+    schedules = []
+    for s, name in zip(specs, names, strict=True):
+        sheet = s.dopesheet if s.dopesheet is not None else dopesheet
+        schedules.append(
+            Schedule.build(
+                sheet,
+                regularizers,
+                unscheduled=unscheduled,
+                ignore_columns=ignore_columns,
+                weight_scale=s.weights,
+                member=name,
+            )
+        )
+    schedule = Schedule.stack(schedules)
+    models, train_sets, val_sets = [], [], []
+    for s, name in zip(specs, names, strict=True):
+        set_deterministic_mode(s.seed, verbose=False)
+        models.append(CNColorMLP(k_bottleneck, n_nonlinear=n_nonlinear))
+        try:
+            train_data, val_data = make_data(s.seed, **dict(s.data))
+        except TypeError as e:
+            raise TypeError(f'member {name}: make_data(seed, **data) failed for data={dict(s.data)}: {e}') from e
+        train_sets.append(train_data)
+        val_sets.append(val_data)
+    n_val = sum(v is not None for v in val_sets)
+    if n_val not in (0, len(specs)):
+        raise ValueError(f'make_data returned validation data for {n_val} of {len(specs)} members; need all or none')
+    net = StackedColorMLP(models)
+    module = TrainingModule(net, schedule, nn.MSELoss(), regularizers, member_names=names)
+    train_batches = StackedBatches(train_sets, role='training')
+    val_batches = StackedBatches(val_sets, role='validation') if n_val else None
+    logger = MemberWandbLogger(
+        [f'{run_name} · {name}' for name in names],
+        group=run_name,
+        project=project,
+        configs=[
+            {**s.describe(), 'member': name, 'k_bottleneck': k_bottleneck, 'n_nonlinear': n_nonlinear}
+            for s, name in zip(specs, names, strict=True)
+        ],
+        job_type=job_type,
+        tags=tags,
+        mode=wandb_mode,
+    )
+    log.info('Training %d member%s: %s', len(specs), '' if len(specs) == 1 else 's', _span(names))
+    fitted = fit(
+        module,
+        train_batches,
+        val_batches,
+        run_name=run_name,
+        project=project,
+        max_steps=max_steps,
+        val_every_n_epochs=val_every_n_epochs,
+        log_every_n_steps=log_every_n_steps,
+        logger=logger,
+        progress=progress,
+        callbacks=callbacks,
+        threads=threads,
+        accelerator=accelerator,
+        ckpt_path=ckpt_path,
+    )
+    net.cpu()
+    results = []
+    for i, (s, name) in enumerate(zip(specs, names, strict=True)):
+        state = net.member_state(i)
+        path = None
+        if checkpoint_dir is not None:
+            path = save_state(state, Path(checkpoint_dir) / _file_name(name))
+        results.append(
+            MemberResult(
+                spec=s,
+                name=name,
+                metrics=module.final_metrics(i),
+                history=module.history(i),
+                label_counts=fitted.member_label_counts[i],
+                state=state,
+                shape=(k_bottleneck, n_nonlinear),
+                checkpoint=path,
+            )
+        )
+    return RunResult(results, run_name, time.perf_counter() - start)
+
+
+def _span(names: Sequence[str]) -> str:
+    return ', '.join(names) if len(names) <= 4 else f'{names[0]}, {names[1]}, …, {names[-1]}'

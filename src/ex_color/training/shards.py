@@ -1,0 +1,132 @@
+"""Shards: the members of one run split over worker processes, results merged in member order.
+
+On this project's 2-core machines one torch thread per process is faster than two threads in one
+process (two threads stall 3-20× at times), so a run of many members uses both cores by training two
+shards at once. Each shard is an ordinary `train_members` call on a contiguous slice of the members;
+a member's result depends only on its own spec, so the merged results are identical to one process
+(the tests compare them bitwise).
+
+Workers are forked where the platform allows it (Linux): nothing is re-imported and nothing needs to
+be pickled on the way in, so a notebook's `make_data` closure works. Elsewhere they are spawned, and
+`make_data` must be importable. Results come back through a pipe, pickled by value. A worker that fails sends
+its exception back; the run raises it with the shard named, after stopping the other workers.
+
+The parent shows one progress bar for the whole run (the slowest shard's step).
+
+Deliberately not here: Modal (see `train_members_on`, which sends the same shards to containers).
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import pickle
+import sys
+import time
+import traceback
+from collections.abc import Sequence
+from multiprocessing.connection import Connection, wait
+from typing import Any
+
+import lightning as L
+
+from utils.progress.display import Progress
+
+__all__ = ['split', 'train_sharded']
+
+
+def split(n: int, parts: int) -> list[range]:
+    """`parts` contiguous ranges covering 0..n-1, sizes differing by at most one."""
+    base, extra = divmod(n, parts)
+    out, start = [], 0
+    for i in range(parts):
+        size = base + (i < extra)
+        out.append(range(start, start + size))
+        start += size
+    return [r for r in out if len(r)]
+
+
+class _ReportSteps(L.Callback):
+    """Sends the global step to the parent at most every `interval` seconds."""
+
+    def __init__(self, conn: Connection, shard: int, interval: float = 0.5) -> None:
+        self.conn, self.shard, self.interval, self._last = conn, shard, interval, 0.0
+
+    def on_train_batch_end(self, trainer: L.Trainer, *args: Any) -> None:
+        now = time.monotonic()
+        if now - self._last >= self.interval:
+            self._last = now
+            self.conn.send(('step', self.shard, trainer.global_step))
+
+
+def _worker(conn: Connection, shard: int, specs: list[Any], settings: dict[str, Any]) -> None:
+    from ex_color.training.run import train_members
+
+    try:
+        callbacks = [*settings.pop('callbacks', ()), _ReportSteps(conn, shard)]
+        result = train_members(specs, **settings, progress=False, workers=1, callbacks=callbacks)
+        # Plain pickle, by value: multiprocessing's own pickler would share tensors through file
+        # descriptors that vanish when this process exits.
+        conn.send(('done', shard, pickle.dumps(result)))
+    except BaseException as e:  # sent back, then re-raised in the parent
+        conn.send(('error', shard, f'{type(e).__name__}: {e}\n{traceback.format_exc()}'))
+    finally:
+        conn.close()
+
+
+def _context() -> mp.context.BaseContext:
+    if sys.platform.startswith('linux'):
+        return mp.get_context('fork')
+    return mp.get_context('spawn')
+
+
+def train_sharded(specs: Sequence[Any], *, workers: int, settings: dict[str, Any]):
+    """Train `specs` in `workers` processes; a `RunResult` in spec order."""
+    from ex_color.training.run import RunResult
+
+    start = time.perf_counter()
+    ranges = split(len(specs), workers)
+    ctx = _context()
+    show = settings.pop('progress', True)
+    steps = settings.get('max_steps') or settings['dopesheet'].__len__()
+    procs, conns = [], []
+    for shard, r in enumerate(ranges):
+        parent, child = ctx.Pipe(duplex=False)
+        p = ctx.Process(target=_worker, args=(child, shard, [specs[i] for i in r], dict(settings)), daemon=True)
+        p.start()
+        child.close()
+        procs.append(p)
+        conns.append(parent)
+    bar = Progress(f'Training {len(specs)} members in {len(ranges)} processes', total=steps) if show else None
+    results: dict[int, Any] = {}
+    at = [0] * len(ranges)
+    try:
+        pending = set(range(len(ranges)))
+        while pending:
+            for conn in wait([conns[i] for i in pending]):
+                shard = conns.index(conn)  # type: ignore[arg-type]
+                try:
+                    kind, _, payload = conn.recv()  # type: ignore[union-attr]
+                except EOFError:
+                    raise RuntimeError(
+                        f'shard {shard} (members {list(ranges[shard])}) died without a result '
+                        f'(exit code {procs[shard].exitcode})'
+                    ) from None
+                if kind == 'step':
+                    at[shard] = payload
+                    if bar is not None:
+                        bar.update(min(at))
+                elif kind == 'error':
+                    raise RuntimeError(f'shard {shard} (members {list(ranges[shard])}) failed: {payload}')
+                else:
+                    results[shard] = pickle.loads(payload)
+                    at[shard] = steps
+                    pending.discard(shard)
+    finally:
+        for p in procs:
+            if p.is_alive() and len(results) < len(ranges):
+                p.terminate()
+            p.join()
+        if bar is not None:
+            bar.close()
+    members = [m for shard in range(len(ranges)) for m in results[shard].members]
+    return RunResult(members, settings['run_name'], time.perf_counter() - start)
