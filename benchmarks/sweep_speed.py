@@ -1,8 +1,9 @@
-"""How long does a seed sweep of Ex 2.10 take: one vectorised ensemble vs one seed after another?
+"""How long does a seed sweep of Ex 2.10 take: one run of many members vs one seed after another?
 
 Times, in one process, on the Ex 2.10 configuration (1501 steps, batch 64, three regularisers):
 
-(a) `ex_color.ensemble.train_ensemble` over seeds 0..M-1 for each M in --counts (default 1, 8, 60);
+(a) `ex_color.training.run.train_members` over seeds 0..M-1 for each M in --counts (default 1, 8, 60),
+    in --workers processes (default 2);
 (b) the single-model trainer, `ex_color.experiments.ex_2_10.train(seed)`, for --single seeds (default 2),
     whose mean time per seed is extrapolated to M seeds run one after another;
 
@@ -12,7 +13,7 @@ too: other processes on a 2-core machine slow both sides.
 
 With --kernels it also times one training step of 60 members (forward, the three regularisers,
 backward) with batched matmuls (`StackedColorMLP`) and with `torch.func.vmap` over
-`functional_call`, the alternative the ensemble module rejected.
+`functional_call`, the alternative `StackedColorMLP` rejected.
 
     ./go bench sweep_speed [--counts 1 8 60] [--single 2] [--steps 1501] [--kernels]
 """
@@ -28,11 +29,12 @@ from collections.abc import Callable
 import torch
 from torch.nn import functional as F
 
-from ex_color.ensemble import StackedBatches, StackedColorMLP, train_ensemble, weighted_term
-from ex_color.ensemble.terms import per_member_loss
 from ex_color.experiments import ex_2_10
+from ex_color.experiments.common import dopesheet_path
 from ex_color.model import CNColorMLP
-from ex_color.training import fast_cpu_math
+from ex_color.training import StackedBatches, StackedColorMLP, fast_cpu_math
+from ex_color.training.run import seeds, train_members
+from ex_color.training.terms import per_member_loss, weighted_term
 from mini.temporal.dopesheet import Dopesheet
 
 
@@ -43,10 +45,14 @@ def timed(fn: Callable[[], object]) -> tuple[float, float]:
     return time.perf_counter() - wall, time.process_time() - cpu
 
 
+WORKERS = 2
+
+
 def ensemble(dopesheet: Dopesheet, m: int, steps: int) -> tuple[float, float]:
     return timed(
-        lambda: train_ensemble(
-            list(range(m)),
+        lambda: train_members(
+            seeds(range(m)),
+            workers=WORKERS,
             dopesheet=dopesheet,
             regularizers=ex_2_10.regularizers(),
             make_data=ex_2_10.make_data,
@@ -129,8 +135,11 @@ def main() -> None:
     parser.add_argument('--single', type=int, default=2, help='seeds to time with the single-model trainer')
     parser.add_argument('--steps', type=int, default=None, help='default: the length of the dopesheet')
     parser.add_argument('--kernels', action='store_true', help='also compare batched matmul with vmap')
+    parser.add_argument('--workers', type=int, default=2, help='processes the members are split over')
     args = parser.parse_args()
-    dopesheet = Dopesheet.from_csv(ex_2_10.dopesheet_path(ex_2_10.NBID))
+    global WORKERS
+    WORKERS = args.workers
+    dopesheet = Dopesheet.from_csv(dopesheet_path(ex_2_10.NBID))
     steps = args.steps or len(dopesheet)
     print(f'load average before: {os.getloadavg()[0]:.2f} (cores: {os.cpu_count()})')
     if args.kernels:

@@ -6,9 +6,9 @@ import pytest
 import torch
 from torch import Tensor, nn
 
+from ex_color.loss import AngularAnchor, AxisAlignedSubspace, Separate, Unitarity
 from ex_color.training.terms import per_member_loss, separate_stacked, weighted_term
 from ex_color.training.window import MemberWindow
-from ex_color.loss import AngularAnchor, AxisAlignedSubspace, Separate, Unitarity
 
 
 def _batches_with_duplicates(m: int = 3, b: int = 12, d: int = 5) -> Tensor:

@@ -112,7 +112,8 @@ class LabelProportionCallback(L.Callback):
         if isinstance(active_labels, Mapping):
             # Per member: a label counts only for the members it is active for.
             carried = [
-                c & active_labels[name].to(c.device).unsqueeze(-1) for name, c in zip(active, carried, strict=True)
+                c & active_labels[name].to(c.device).unsqueeze(-1)
+                for name, c in zip(active, carried, strict=True)
             ]
         counts = {name: c.sum(-1) for name, c in zip(active, carried, strict=True)}
         # With one active label, "any label" is that label: skip the stack.
@@ -127,7 +128,11 @@ class LabelProportionCallback(L.Callback):
         self.n_total += n
         for name, count in self._epoch.items():
             self.totals[name] = self.totals.get(name, 0) + count
-        props = {k: float(torch.as_tensor(v, dtype=torch.float64).mean()) / n for k, v in self._epoch.items()} if n else {}
+        props = (
+            {k: float(torch.as_tensor(v, dtype=torch.float64).mean()) / n for k, v in self._epoch.items()}
+            if n
+            else {}
+        )
         self._epoch, self._epoch_n = {}, 0
         return props
 
@@ -159,7 +164,10 @@ class LabelProportionCallback(L.Callback):
         """Mean fraction of samples per member that carried each label."""
         if not self.n_total:
             return {}
-        return {k: float(torch.as_tensor(v, dtype=torch.float64).mean()) / self.n_total for k, v in sorted(self.totals.items())}
+        return {
+            k: float(torch.as_tensor(v, dtype=torch.float64).mean()) / self.n_total
+            for k, v in sorted(self.totals.items())
+        }
 
     def on_fit_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         # A fit that stops mid-epoch (max_steps) never reaches on_train_epoch_end for its last epoch.
@@ -174,7 +182,9 @@ class LabelProportionCallback(L.Callback):
         members = self.member_counts(getattr(pl_module, 'n_members', 1))
         for logger in trainer.loggers:
             if isinstance(logger, MemberLogger):
-                logger.log_members([_summary(self.prefix, c, self.n_total) for c in members], trainer.global_step)
+                logger.log_members(
+                    [_summary(self.prefix, c, self.n_total) for c in members], trainer.global_step
+                )
             else:
                 logger.log_metrics(summary, step=trainer.global_step)
         parts = ', '.join(f'{k}: {counts[k]} ({100 * props[k]:.3f}%)' for k in counts) or 'none active'

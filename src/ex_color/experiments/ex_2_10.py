@@ -70,7 +70,9 @@ def make_data(seed: int, label_scale: float = 1.0) -> tuple[RandomBatches, Fixed
     """Training: 10³ RGB cube, soft label red = redness⁸ × 0.08 × `label_scale`, 1000 draws with
     replacement per epoch. Validation: 4³ RGB cube, red exactly where redness is 1, one batch of 64."""
     if not 0 <= label_scale * RED_RATE <= 1:
-        raise ValueError(f'label_scale must keep the red rate in [0, 1] (0 <= label_scale <= 12.5), got {label_scale}')
+        raise ValueError(
+            f'label_scale must keep the red rate in [0, 1] (0 <= label_scale <= 12.5), got {label_scale}'
+        )
     cube = ColorCube.from_rgb(r=np.linspace(0, 1, 10), g=np.linspace(0, 1, 10), b=np.linspace(0, 1, 10))
     cube = cube.assign(red=redness(cube['color']) ** 8 * (RED_RATE * label_scale))
     train = CubeDataset(cube)

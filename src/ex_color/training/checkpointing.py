@@ -25,7 +25,9 @@ __all__ = ['AtomicCheckpointIO', 'save_state']
 class AtomicCheckpointIO(TorchCheckpointIO):
     """`TorchCheckpointIO` whose saves are temp file + rename."""
 
-    def save_checkpoint(self, checkpoint: dict[str, Any], path: Any, storage_options: Any | None = None) -> None:
+    def save_checkpoint(
+        self, checkpoint: dict[str, Any], path: Any, storage_options: Any | None = None
+    ) -> None:
         if storage_options is not None:
             raise TypeError(
                 f'AtomicCheckpointIO.save_checkpoint: storage_options are not supported, got {storage_options!r}'

@@ -71,7 +71,15 @@ from mini.temporal.timeline import Timeline
 __all__ = ['TrainingModule']
 
 _PLAIN_ATTRIBUTES = frozenset(
-    {'_current_fx_name', '_step', '_plain_backward', '_epoch_first_step', 'latest_metrics', '_history', '_resume_skip'}
+    {
+        '_current_fx_name',
+        '_step',
+        '_plain_backward',
+        '_epoch_first_step',
+        'latest_metrics',
+        '_history',
+        '_resume_skip',
+    }
 )
 
 

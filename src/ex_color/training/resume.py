@@ -76,7 +76,9 @@ def restore(state: ResumeState, train_data: Any) -> int:
     rng = state.rng
     torch.set_rng_state(rng['torch'])
     n = rng['numpy']
-    np.random.set_state((n['name'], n['keys'].numpy().astype(np.uint32), n['pos'], n['has_gauss'], n['cached']))
+    np.random.set_state(
+        (n['name'], n['keys'].numpy().astype(np.uint32), n['pos'], n['has_gauss'], n['cached'])
+    )
     py = rng['python']
     random.setstate((py[0], tuple(py[1]), py[2]))
     if 'cuda' in rng and torch.cuda.is_available():

@@ -69,7 +69,9 @@ class MemberSpec:
         if isinstance(self.seed, bool) or not isinstance(self.seed, int):
             raise TypeError(f'MemberSpec.seed must be an int, got {self.seed!r}')
         if self.dopesheet is not None and not isinstance(self.dopesheet, Dopesheet):
-            raise TypeError(f'MemberSpec.dopesheet must be a Dopesheet or None, got {type(self.dopesheet).__name__}')
+            raise TypeError(
+                f'MemberSpec.dopesheet must be a Dopesheet or None, got {type(self.dopesheet).__name__}'
+            )
         for key, value in self.weights.items():
             if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
                 raise ValueError(f'MemberSpec.weights[{key!r}] must be a number >= 0, got {value!r}')
@@ -253,12 +255,16 @@ def train_members(
         try:
             train_data, val_data = make_data(s.seed, **dict(s.data))
         except TypeError as e:
-            raise TypeError(f'member {name}: make_data(seed, **data) failed for data={dict(s.data)}: {e}') from e
+            raise TypeError(
+                f'member {name}: make_data(seed, **data) failed for data={dict(s.data)}: {e}'
+            ) from e
         train_sets.append(train_data)
         val_sets.append(val_data)
     n_val = sum(v is not None for v in val_sets)
     if n_val not in (0, len(specs)):
-        raise ValueError(f'make_data returned validation data for {n_val} of {len(specs)} members; need all or none')
+        raise ValueError(
+            f'make_data returned validation data for {n_val} of {len(specs)} members; need all or none'
+        )
     net = StackedColorMLP(models)
     module = TrainingModule(net, schedule, nn.MSELoss(), regularizers, member_names=names)
     train_batches = StackedBatches(train_sets, role='training')

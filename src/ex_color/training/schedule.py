@@ -102,7 +102,9 @@ class Schedule:
                     f'{first.steps}; every member of a run trains for the same number of steps'
                 )
             if list(s.weights) != list(first.weights):
-                raise ValueError(f'{who}: regularisers {list(s.weights)} differ from member 0: {list(first.weights)}')
+                raise ValueError(
+                    f'{who}: regularisers {list(s.weights)} differ from member 0: {list(first.weights)}'
+                )
         return cls(
             np.concatenate([s.lr for s in schedules], axis=1),
             {name: np.concatenate([s.weights[name] for s in schedules], axis=1) for name in first.weights},
@@ -152,8 +154,14 @@ def _check_names(
     if reserved:
         raise ValueError(f'Regulariser names {reserved} are reserved for dopesheet columns; rename them')
     if 'lr' not in props:
-        raise ValueError(f"{where}: the dopesheet has no 'lr' column; the learning rate must be scheduled explicitly")
-    missing = [r.name for r in regularizers if 'train' in r.phases and r.name not in props and r.name not in unscheduled]
+        raise ValueError(
+            f"{where}: the dopesheet has no 'lr' column; the learning rate must be scheduled explicitly"
+        )
+    missing = [
+        r.name
+        for r in regularizers
+        if 'train' in r.phases and r.name not in props and r.name not in unscheduled
+    ]
     if missing:
         raise ValueError(
             f'{where}: regularisers {missing} have no dopesheet column (columns: {sorted(props)}). '

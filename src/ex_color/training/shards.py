@@ -91,7 +91,9 @@ def train_sharded(specs: Sequence[Any], *, workers: int, settings: dict[str, Any
     procs, conns = [], []
     for shard, r in enumerate(ranges):
         parent, child = ctx.Pipe(duplex=False)
-        p = ctx.Process(target=_worker, args=(child, shard, [specs[i] for i in r], dict(settings)), daemon=True)
+        p = ctx.Process(
+            target=_worker, args=(child, shard, [specs[i] for i in r], dict(settings)), daemon=True
+        )
         p.start()
         child.close()
         procs.append(p)

@@ -78,7 +78,9 @@ class StackedBatches:
                 )
         skips = {member.take_skip() for member in members}
         if len(skips) != 1:
-            raise ValueError(f'StackedBatches ({self.role}): members resume at different batches: {sorted(skips)}')
+            raise ValueError(
+                f'StackedBatches ({self.role}): members resume at different batches: {sorted(skips)}'
+            )
         skip = skips.pop()
         draws = [member.draw_epoch() for member in members]
         x = torch.stack(

@@ -49,7 +49,9 @@ class MemberWindow:
             return
         stacked = torch.stack([v.detach() for v in values.values()])  # [K, M]
         if stacked.shape[1:] != (self.n_members,):
-            raise ValueError(f'metrics {list(keys)}: expected shape [{self.n_members}] each, got {tuple(stacked.shape[1:])}')
+            raise ValueError(
+                f'metrics {list(keys)}: expected shape [{self.n_members}] each, got {tuple(stacked.shape[1:])}'
+            )
         mask = None
         if present:
             ones = torch.ones(self.n_members, dtype=torch.bool, device=stacked.device)
