@@ -50,7 +50,6 @@ from typing import Any
 
 import lightning as L
 import numpy as np
-import pandas as pd
 import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
@@ -60,10 +59,10 @@ from ex_color.training import resume
 from ex_color.training.batches import Batch, BatchGroup
 from ex_color.training.members import as_stack
 from ex_color.training.optim import MemberAdam
+from ex_color.training.records import MemberRecords, describe_config
 from ex_color.training.schedule import Schedule
 from ex_color.training.stacked import StackedColorMLP
 from ex_color.training.terms import per_member_loss, weighted_term
-from ex_color.training.tracking import MemberLogger
 from ex_color.training.window import MemberWindow
 from mini.temporal.dopesheet import Dopesheet
 from mini.temporal.timeline import Timeline
@@ -83,7 +82,7 @@ _PLAIN_ATTRIBUTES = frozenset(
 )
 
 
-class TrainingModule(L.LightningModule):
+class TrainingModule(MemberRecords, L.LightningModule):
     """Train one model, or a stack of M, to reconstruct its input under `objective` plus scheduled terms."""
 
     def __init__(
@@ -143,7 +142,7 @@ class TrainingModule(L.LightningModule):
         """Latest window means (over members) of the training metrics, for progress bars and `fit`."""
         self._resume: resume.ResumeState | None = None
         self._resume_skip = 0
-        self.save_hyperparameters(self._describe())
+        self.save_hyperparameters(describe_config(self))
 
     # -- set-up ----------------------------------------------------------------------------------
 
@@ -175,24 +174,6 @@ class TrainingModule(L.LightningModule):
         for reg in labelled:
             for label in reg.label_affinities or {}:
                 self._active[label] = self._active.get(label, active) | (s.weights[reg.name] != 0)
-
-    def _describe(self) -> dict[str, Any]:
-        described: dict[str, Any] = {
-            'members': self.stack.n_members,
-            'regularizers': [
-                {
-                    'name': r.name,
-                    'term': type(r.compute_loss_term).__name__,
-                    'labels': r.label_affinities,
-                    'layers': list(r.layer_affinities),
-                    'phase': sorted(r.phases),
-                }
-                for r in self.regularizers
-            ],
-        }
-        if self.dopesheet is not None:
-            described['dopesheet'] = self.dopesheet.to_dict()
-        return described
 
     @property
     def timeline(self) -> Timeline:
@@ -373,49 +354,6 @@ class TrainingModule(L.LightningModule):
                 self._record(done - 1, self._window.flush(), trainer)
         return loss
 
-    def _raise_non_finite(
-        self, values: dict[str, Tensor], present: dict[str, Tensor], step: int, phase: str
-    ) -> None:
-        bad = []
-        for key, value in values.items():
-            if key == 'train_loss':
-                continue
-            mask = present.get(key)
-            for m, v in enumerate(value.tolist()):
-                if (mask is None or bool(mask[m])) and not np.isfinite(v):
-                    who = f' (member {self.member_names[m]})' if self.n_members > 1 else ''
-                    bad.append(f'{key.removeprefix("train_").removeprefix("val_")}={v}{who}')
-        first = bad[0].split('=')[0] if bad else 'loss'
-        raise RuntimeError(
-            f'Loss term {first!r} is non-finite at step {step} ({phase}); non-finite terms: '
-            f'{", ".join(bad) or "the total loss"}'
-        )
-
-    def _record(self, step: int, means: dict[str, list[float | None]], trainer: L.Trainer) -> None:
-        """Window or validation means: into the history, the loggers and `latest_metrics`."""
-        if not means:
-            return
-        per_member: list[dict[str, float]] = [{} for _ in range(self.n_members)]
-        aggregate: dict[str, float] = {}
-        for key, values in means.items():
-            seen = [v for v in values if v is not None]
-            if not seen:
-                continue
-            aggregate[key] = seen[0] if len(values) == 1 else float(np.mean(seen))
-            for m, v in enumerate(values):
-                if v is not None:
-                    per_member[m][key] = v
-                    self._history.append((m, step, key, v))
-        if any(k.startswith('train_') for k in aggregate):
-            self.latest_metrics.update(aggregate)
-        # Straight to the loggers: `self.log` moves its result store between devices on every call,
-        # which costs about a millisecond per metric here.
-        for logger in trainer.loggers:
-            if isinstance(logger, MemberLogger):
-                logger.log_members(per_member, step)
-            else:
-                logger.log_metrics(aggregate, step=step)
-
     def validation_step(self, batch: Batch, batch_idx: int) -> None:
         x, labels = self._as_stacked(batch)
         y, acts = self.stack(x, self._val_layers)
@@ -446,23 +384,6 @@ class TrainingModule(L.LightningModule):
             seen = [v for v in values if v is not None]
             if seen:
                 self.log(key, float(np.mean(seen)), prog_bar=key == 'val_loss', logger=False)
-
-    # -- results ---------------------------------------------------------------------------------
-
-    def history(self, member: int | None = None) -> pd.DataFrame:
-        """Recorded metrics as rows (member, step, metric, value); one member's without `member`."""
-        df = pd.DataFrame(self._history, columns=['member', 'step', 'metric', 'value'])
-        if member is None:
-            return df
-        return df[df['member'] == member].drop(columns='member').reset_index(drop=True)
-
-    def final_metrics(self, member: int) -> dict[str, float]:
-        """The latest recorded value of every metric of `member`."""
-        out: dict[str, float] = {}
-        for m, _, key, value in self._history:
-            if m == member:
-                out[key] = value
-        return out
 
     # -- checkpoints -----------------------------------------------------------------------------
 
