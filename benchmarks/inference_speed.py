@@ -1,7 +1,7 @@
 """Does inference with latent capture cost at most twice one plain forward pass over the hd cube?
 
 Times, in one process, on one torch thread, over the hd cube (120×24×24 = 69,120 colours, built as
-`ex_color.experiments.common.test_cubes` builds ``hd_hsv``) and an untrained ``CNColorMLP(5,
+`ex_color.experiments.common.evaluation_cubes` builds ``hd_hsv``) and an untrained ``CNColorMLP(5,
 n_nonlinear=2)`` in eval mode:
 
 (a) plain: ``with torch.inference_mode(): model(x)`` on the [69120, 3] float32 tensor;

@@ -25,7 +25,7 @@ import torch
 from torch import nn
 
 from ex_color.experiments import ex_2_10
-from ex_color.experiments.common import test_cubes
+from ex_color.experiments.common import evaluation_cubes
 from ex_color.inference import infer
 from ex_color.model import CNColorMLP
 from ex_color.seed import set_deterministic_mode
@@ -138,7 +138,7 @@ def main() -> None:
     print(f'  ratio a/b: {ma / mb:.2f} wall, {mac / mbc:.2f} CPU (step loop alone: {ml / mb:.2f})')
 
     model = CNColorMLP(ex_2_10.K, n_nonlinear=ex_2_10.N)
-    x = torch.tensor(test_cubes().hd_hsv.rgb_grid, dtype=torch.float32)
+    x = torch.tensor(evaluation_cubes().hd_hsv.rgb_grid, dtype=torch.float32)
     infer(model, x)
     times = []
     for _ in range(5):

@@ -8,7 +8,7 @@ import torch
 
 from ex_color.capture import capture
 from ex_color.evaluation import evaluate_cube
-from ex_color.experiments.common import test_cubes
+from ex_color.experiments.common import evaluation_cubes
 from ex_color.inference import InferenceModule, infer
 from ex_color.intervention import BoundedFalloff, InterventionConfig, Suppression
 from ex_color.surgery import ablate, prune
@@ -25,7 +25,7 @@ def trained():
 
 @pytest.fixture(scope='module')
 def hd():
-    return torch.tensor(test_cubes().hd_hsv.rgb_grid, dtype=torch.float32)
+    return torch.tensor(evaluation_cubes().hd_hsv.rgb_grid, dtype=torch.float32)
 
 
 def test_ablate_and_prune_agree_on_the_hd_cube_and_leave_the_original_alone(trained, hd):
@@ -82,7 +82,7 @@ def test_predict_that_raises_leaves_no_hooks(trained):
 
 
 def test_evaluate_cube_adds_recon_plain_mse_grid_and_latents(trained):
-    cube = test_cubes().hsv
+    cube = evaluation_cubes().hsv
     out = evaluate_cube(trained, cube)
     assert out['recon'].shape == (*cube.shape, 3)
     assert out['MSE'].shape == cube.shape

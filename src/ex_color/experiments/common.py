@@ -42,7 +42,7 @@ class TestCubes:
     """20³ RGB grid (latent figure)."""
 
 
-def test_cubes() -> TestCubes:
+def evaluation_cubes() -> TestCubes:
     hsv = ColorCube.from_hsv(
         h=arange_cyclic(step_size=1 / 24), s=np.linspace(0, 1, 4), v=np.linspace(0, 1, 8)
     ).permute('svh')

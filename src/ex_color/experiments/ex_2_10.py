@@ -21,7 +21,7 @@ from ex_color.experiments.common import (
     ablation_summary,
     check_thresholds,
     dopesheet_path,
-    test_cubes,
+    evaluation_cubes,
     train_model,
 )
 from ex_color.loss import AngularAnchor, AxisAlignedSubspace, RegularizerConfig, Separate
@@ -108,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     seeds = (args.seeds or []) + (args.seed_list or []) or [0]
     logging.basicConfig(level=logging.INFO, format='%(levelname).1s %(name)s: %(message)s')
-    cubes = test_cubes()
+    cubes = evaluation_cubes()
     passed = 0
     for seed in seeds:
         result = train(seed, wandb_mode=args.wandb_mode, progress=not args.no_progress)

@@ -5,6 +5,7 @@ from ex_color.training.batches import FixedBatches, RandomBatches
 from ex_color.training.fit import FitResult, fit
 from ex_color.training.module import TrainingModule
 from ex_color.training.optim import MemberAdam
+from ex_color.training.run import MemberResult, MemberSpec, RunResult, seeds, train_members
 from ex_color.training.schedule import Schedule
 from ex_color.training.stacked import StackedColorMLP
 from ex_color.training.stacked_batches import StackedBatches
@@ -14,13 +15,18 @@ __all__ = [
     'FitResult',
     'FixedBatches',
     'MemberAdam',
+    'MemberResult',
+    'MemberSpec',
     'MemberWandbLogger',
     'RandomBatches',
+    'RunResult',
     'Schedule',
     'StackedBatches',
     'StackedColorMLP',
     'TrainingModule',
     'fast_cpu_math',
     'fit',
+    'seeds',
+    'train_members',
     'wandb_mode',
 ]
