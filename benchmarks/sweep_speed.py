@@ -7,7 +7,8 @@ Times, in one process, on the Ex 2.10 configuration (1501 steps, batch 64, three
 (b) the single-model trainer, `ex_color.experiments.ex_2_10.train(seed)`, for --single seeds (default 2),
     whose mean time per seed is extrapolated to M seeds run one after another;
 
-and prints wall and CPU times, ms per step and the speed-up a/b. Tracking is off (``disabled``) and
+and prints wall and CPU times, ms per step and the speed-up a/b. Where CUDA is present it then times
+one run of --gpu-members members (default 1000) on the GPU. Tracking is off (``disabled``) and
 progress bars are hidden in both, so only training is timed. The machine's load average is printed
 too: other processes on a 2-core machine slow both sides.
 
@@ -15,7 +16,7 @@ With --kernels it also times one training step of 60 members (forward, the three
 backward) with batched matmuls (`StackedColorMLP`) and with `torch.func.vmap` over
 `functional_call`, the alternative `StackedColorMLP` rejected.
 
-    ./go bench sweep_speed [--counts 1 8 60] [--single 2] [--steps 1501] [--kernels]
+    ./go bench sweep_speed [--counts 1 8 60] [--single 2] [--steps 1501] [--kernels] [--gpu-members 1000]
 """
 
 from __future__ import annotations
@@ -48,11 +49,14 @@ def timed(fn: Callable[[], object]) -> tuple[float, float]:
 WORKERS = 2
 
 
-def ensemble(dopesheet: Dopesheet, m: int, steps: int) -> tuple[float, float]:
+def ensemble(
+    dopesheet: Dopesheet, m: int, steps: int, accelerator: str = 'cpu', workers: int | None = None
+) -> tuple[float, float]:
     return timed(
         lambda: train_members(
             seeds(range(m)),
-            workers=WORKERS,
+            workers=WORKERS if workers is None else workers,
+            accelerator=accelerator,
             dopesheet=dopesheet,
             regularizers=ex_2_10.regularizers(),
             make_data=ex_2_10.make_data,
@@ -136,6 +140,12 @@ def main() -> None:
     parser.add_argument('--steps', type=int, default=None, help='default: the length of the dopesheet')
     parser.add_argument('--kernels', action='store_true', help='also compare batched matmul with vmap')
     parser.add_argument('--workers', type=int, default=2, help='processes the members are split over')
+    parser.add_argument(
+        '--gpu-members',
+        type=int,
+        default=1000,
+        help='members of the GPU run, where CUDA is present (0: skip)',
+    )
     args = parser.parse_args()
     global WORKERS
     WORKERS = args.workers
@@ -163,6 +173,16 @@ def main() -> None:
             flush=True,
         )
     print(f'\nload average after: {os.getloadavg()[0]:.2f}')
+    if torch.cuda.is_available() and args.gpu_members:
+        m = args.gpu_members
+        ensemble(dopesheet, m, 20, accelerator='cuda', workers=1)  # warm-up: CUDA context, kernels
+        wall, cpu = ensemble(dopesheet, m, steps, accelerator='cuda', workers=1)
+        print(
+            f'\nGPU ({torch.cuda.get_device_name()}): {m} members, {steps} steps: {wall:.2f} s wall, '
+            f'{1000 * wall / steps:.2f} ms per step, {wall / m * 1000:.1f} ms per member'
+        )
+    else:
+        print('\nno CUDA device: the GPU run (--gpu-members) is skipped')
 
 
 if __name__ == '__main__':

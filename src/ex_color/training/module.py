@@ -175,6 +175,15 @@ class TrainingModule(MemberRecords, L.LightningModule):
             for label in reg.label_affinities or {}:
                 self._active[label] = self._active.get(label, active) | (s.weights[reg.name] != 0)
 
+    def _tables_to(self, device: torch.device) -> None:
+        """Put the per-member tables where the model is, so a step never copies between devices."""
+        if isinstance(self._lr, Tensor) and self._lr.device != device:
+            self._lr = self._lr.to(device)
+        for name, table in self._w.items():
+            if isinstance(table, Tensor) and table.device != device:
+                self._w[name] = table.to(device)
+                self._w_mask[name] = [None if r is None else r.to(device) for r in self._w_mask[name]]
+
     @property
     def timeline(self) -> Timeline:
         """The dopesheet's timeline (single-dopesheet modules only)."""
@@ -272,6 +281,7 @@ class TrainingModule(MemberRecords, L.LightningModule):
         # At full precision on one device Lightning's backward wrapper only dispatches hooks (about a
         # tenth of a millisecond a step here); mixed precision or distributed strategies need it.
         self._plain_backward = self.trainer.precision == '32-true' and self.trainer.world_size == 1
+        self._tables_to(self.device)
         # Re-running fit on the same module starts clean accounting.
         self._window, self._val_window = MemberWindow(self.n_members), MemberWindow(self.n_members)
         if self._resume is None:
