@@ -51,6 +51,7 @@ from typing import Any
 import lightning as L
 import numpy as np
 import torch
+from lightning.pytorch.strategies import SingleDeviceStrategy
 from torch import Tensor, nn
 from torch.nn import functional as F
 
@@ -273,7 +274,8 @@ class TrainingModule(MemberRecords, L.LightningModule):
 
     def configure_optimizers(self) -> torch.optim.Optimizer:
         # The schedule sets the real learning rate before every step.
-        self._optimizer = MemberAdam(self.model.parameters(), stacked=isinstance(self.model, StackedColorMLP))
+        self._params = [p for p in self.model.parameters() if p.requires_grad]
+        self._optimizer = MemberAdam(self._params, stacked=isinstance(self.model, StackedColorMLP))
         self._optimizer.set_lr(self._lr[0])
         return self._optimizer
 
@@ -282,6 +284,17 @@ class TrainingModule(MemberRecords, L.LightningModule):
         # tenth of a millisecond a step here); mixed precision or distributed strategies need it.
         self._plain_backward = self.trainer.precision == '32-true' and self.trainer.world_size == 1
         self._tables_to(self.device)
+        # Lightning's optimizer step only dispatches `on_before_optimizer_step` hooks through the
+        # strategy and precision plugin (about 0.3 ms a step here); when nothing listens, step directly
+        # and let Lightning count the step all the same.
+        self._direct_step = (
+            self._plain_backward
+            and type(self.trainer.strategy) is SingleDeviceStrategy
+            and _no_override(type(self), L.LightningModule, 'on_before_optimizer_step')
+            and all(
+                _no_override(type(c), L.Callback, 'on_before_optimizer_step') for c in self.trainer.callbacks
+            )
+        )
         # Re-running fit on the same module starts clean accounting.
         self._window, self._val_window = MemberWindow(self.n_members), MemberWindow(self.n_members)
         if self._resume is None:
@@ -348,14 +361,20 @@ class TrainingModule(MemberRecords, L.LightningModule):
         if not bool(torch.isfinite(total).all()):
             self._raise_non_finite(values, present, step, 'training')
         opt = self.optimizers()
-        self._optimizer.zero_grad(set_to_none=True)
+        for p in self._params:
+            p.grad = None
         loss = total.sum()
         if self._plain_backward:
             loss.backward()
         else:
             self.manual_backward(loss)
         self._optimizer.set_lr(self._lr[step])
-        opt.step()
+        if self._direct_step:
+            opt._on_before_step()
+            self._optimizer.step()
+            opt._on_after_step()
+        else:
+            opt.step()
         self._window.add(values, present)
         trainer = self._trainer
         if trainer is not None:
@@ -408,3 +427,7 @@ class TrainingModule(MemberRecords, L.LightningModule):
         if state is not None:
             self._resume = resume.ResumeState.from_dict(state)
             resume.rewind_epoch_if_partial(checkpoint, self._resume)
+
+
+def _no_override(kind: type, base: type, hook: str) -> bool:
+    return getattr(kind, hook) is getattr(base, hook)

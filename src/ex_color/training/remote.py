@@ -1,0 +1,83 @@
+"""`train_members_on`: one run of many members on an `Experiment`'s backend, locally or on Modal.
+
+The same run, the same code, either way:
+
+    train_shard = shard_trainer(run, cpu=1, timeout=3600, max_containers=20)
+    result = await train_members_on(run, train_shard, seeds(range(60)), dopesheet=..., ...)
+
+* **Locally** the members train with `train_members` in this machine's processes (``workers=``);
+* **on Modal** the members are split into contiguous shards (`shards.split`), one `train_members` call
+  per container, and the results are merged back in member order.
+
+Every shard is an ordinary `train_members` call with the run's settings, so validation cadence, label
+accounting and metrics are those of a local run: a member's result depends only on its spec, and
+`tests/test_training_remote.py` checks that the sharded route gives bitwise the weights of one call.
+Passing ``shards=`` locally takes the sharded route in this process (the calls then run one after
+another), which is how that test exercises the merge without a network.
+
+The shard function is registered with `shard_trainer` before the session starts (Modal builds its
+app from the registrations); it runs `train_members` from this package, so the container's image must
+hold the project's packages (``project_packages()`` in the image recipe).
+
+Deliberately not here: process shards on one machine (`ex_color.training.shards`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from ex_color.training.run import MemberSpec, RunResult, _check_specs, _positive, train_members
+from ex_color.training.shards import split
+
+__all__ = ['shard_trainer', 'train_members_on']
+
+DEFAULT_SHARDS = 20
+"""Shards of a remote run when `shards` is not given (fewer when there are fewer members)."""
+
+
+async def _train_shard(settings: dict[str, Any], *, members: Sequence[MemberSpec]) -> RunResult:
+    return train_members(list(members), **settings)
+
+
+def shard_trainer(run: Any, **modal_options: Any) -> Callable[..., Any]:
+    """Register on `run` (an `Experiment`) the function that trains one shard; options go to Modal."""
+    return run.thither(**modal_options)(_train_shard)
+
+
+async def train_members_on(
+    run: Any,
+    shard_fn: Callable[..., Any],
+    members: Sequence[MemberSpec],
+    *,
+    shards: int | None = None,
+    workers: int = 1,
+    **settings: Any,
+) -> RunResult:
+    """Train `members` on `run`'s backend; `settings` are `train_members`' keyword arguments.
+
+    `shard_fn` is what `shard_trainer(run, ...)` returned. `workers` applies to a local run in one
+    call; each shard trains in one process.
+    """
+    specs = _check_specs(members)
+    _positive('workers', workers)
+    if 'members' in settings:
+        raise TypeError('train_members_on: pass the members positionally, not as members=')
+    if run.backend.name == 'local' and shards is None:
+        return train_members(specs, workers=workers, **settings)
+    n = min(len(specs), DEFAULT_SHARDS) if shards is None else _positive('shards', shards)
+    parts = split(len(specs), min(n, len(specs)))
+    shard_settings = {**settings, 'workers': 1, 'progress': False}
+    start = time.perf_counter()
+    outputs = await run.sweep(
+        shard_fn, [[specs[i] for i in r] for r in parts], shard_settings, seed_arg='members'
+    )
+    for i, (r, out) in enumerate(zip(parts, outputs, strict=True)):
+        if not isinstance(out, RunResult) or len(out) != len(r):
+            raise RuntimeError(
+                f'shard {i} (members {r.start}..{r.stop - 1}) returned {type(out).__name__} '
+                f'of {len(out) if isinstance(out, RunResult) else "?"} members; expected {len(r)}'
+            )
+    merged = [m for out in outputs for m in out.members]
+    return RunResult(merged, settings.get('run_name', ''), time.perf_counter() - start)
