@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ex_color.loss import Separate
+from ex_color.loss.separate import pair_mask
 
 
 def naive_separate(x: torch.Tensor, power: float, shift: bool) -> torch.Tensor:
@@ -131,3 +132,14 @@ def test_batch_of_64_is_vectorised_over_leading_dims():
     out = Separate(power=100.0)(x)
     assert out.shape == (2, 64)
     torch.testing.assert_close(out[1], Separate(power=100.0)(x[1]))
+
+
+@pytest.mark.parametrize('dtype', [torch.float16, torch.bfloat16, torch.float32, torch.float64])
+def test_pair_mask_is_exact_row_equality_in_every_float_type(dtype):
+    g = torch.Generator().manual_seed(1)
+    x = torch.randint(-2, 3, (3, 16, 4), generator=g).to(dtype)  # coarse: many equal rows
+    x[0, 1] = x[0, 0]
+    x[0, 0, 2], x[0, 1, 2] = -0.0, 0.0  # different bits, equal floats
+    naive = (x.unsqueeze(-2) == x.unsqueeze(-3)).all(-1) | torch.eye(16, dtype=torch.bool)
+    assert torch.equal(pair_mask(x), naive)
+    assert bool(pair_mask(x)[0, 0, 1])

@@ -41,15 +41,19 @@ def test_learning_rate_follows_the_schedule_step_by_step():
             seen.append(self.param_groups[0]['lr'])
             return super().step(closure)
 
-    def configure():
-        m._optimizer = Spy(m.model.parameters(), lr=1e-8, stacked=False)
-        return m._optimizer
-
-    m.configure_optimizers = configure
+    m.configure_optimizers = lambda: Spy(m.model.parameters(), lr=1e-8, stacked=False)
     train, val = data(0)
     fit(m, train, val, run_name='t', max_steps=25, wandb_mode='disabled', progress=False)
     expected = m.timeline.values('lr')[:25].tolist()
     assert seen == expected
+
+
+def test_an_optimiser_the_schedule_cannot_drive_is_refused_by_name():
+    m = module(0)
+    m.configure_optimizers = lambda: torch.optim.SGD(m.model.parameters(), lr=0.1)
+    train, val = data(0)
+    with pytest.raises(TypeError, match=r'MemberAdam.*SGD'):
+        fit(m, train, val, run_name='t', max_steps=5, wandb_mode='disabled', progress=False)
 
 
 def test_training_reduces_reconstruction_error():

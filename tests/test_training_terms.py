@@ -7,7 +7,7 @@ import torch
 from torch import Tensor, nn
 
 from ex_color.loss import AngularAnchor, AxisAlignedSubspace, Separate, Unitarity
-from ex_color.training.terms import per_member_loss, separate_stacked, weighted_term
+from ex_color.training.terms import per_member_loss, weighted_term
 from ex_color.training.window import MemberWindow
 
 
@@ -26,9 +26,9 @@ def _batches_with_duplicates(m: int = 3, b: int = 12, d: int = 5) -> Tensor:
     [Separate(power=100.0), Separate(power=3, shift=False), Separate(channels=(0, 2), power=2.0)],
     ids=['power100', 'unshifted', 'channels'],
 )
-def test_separate_twin_equals_separate_per_member(module: Separate):
+def test_stacked_separate_equals_separate_per_member(module: Separate):
     x = _batches_with_duplicates().requires_grad_()
-    got = separate_stacked(module, x)
+    got = per_member_loss(module, x)
     got.sum().backward()
     grad_got, x.grad = x.grad.clone(), None
     expected = torch.stack([module(x[m]) for m in range(x.shape[0])])
@@ -42,7 +42,7 @@ def test_separate_pairs_stay_within_a_member():
     # Member 0: two orthogonal rows; member 1: the same rows. Stacked, no pair crosses members.
     x = torch.tensor([[[1.0, 0.0], [0.0, 1.0]], [[1.0, 0.0], [0.0, 1.0]]])
     # Shifted cosine of orthogonal rows: (0 + 1) / 2 = 0.5; power 1 -> each row's sum is 0.5.
-    assert separate_stacked(Separate(power=1.0), x).tolist() == [[0.5, 0.5], [0.5, 0.5]]
+    assert per_member_loss(Separate(power=1.0), x).tolist() == [[0.5, 0.5], [0.5, 0.5]]
 
 
 def test_broadcasting_regularisers_match_per_member_calls():

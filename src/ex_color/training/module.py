@@ -274,16 +274,17 @@ class TrainingModule(MemberRecords, L.LightningModule):
 
     def configure_optimizers(self) -> torch.optim.Optimizer:
         # The schedule sets the real learning rate before every step.
-        self._params = [p for p in self.model.parameters() if p.requires_grad]
-        self._optimizer = MemberAdam(self._params, stacked=isinstance(self.model, StackedColorMLP))
-        self._optimizer.set_lr(self._lr[0])
-        return self._optimizer
+        params = [p for p in self.model.parameters() if p.requires_grad]
+        optimizer = MemberAdam(params, stacked=isinstance(self.model, StackedColorMLP))
+        optimizer.set_lr(self._lr[0])
+        return optimizer
 
     def on_fit_start(self) -> None:
         # At full precision on one device Lightning's backward wrapper only dispatches hooks (about a
         # tenth of a millisecond a step here); mixed precision or distributed strategies need it.
         self._plain_backward = self.trainer.precision == '32-true' and self.trainer.world_size == 1
         self._tables_to(self.device)
+        self._bind_optimizer()
         # Lightning's optimizer step only dispatches `on_before_optimizer_step` hooks through the
         # strategy and precision plugin (about 0.3 ms a step here); when nothing listens, step directly
         # and let Lightning count the step all the same.
@@ -300,6 +301,18 @@ class TrainingModule(MemberRecords, L.LightningModule):
         if self._resume is None:
             self._history = []
             self.latest_metrics = {}
+
+    def _bind_optimizer(self) -> None:
+        # Whatever configure_optimizers returned (a subclass may override it), the schedule drives it.
+        optimizers = self.trainer.optimizers
+        if len(optimizers) != 1 or not isinstance(optimizers[0], MemberAdam):
+            kinds = ', '.join(type(o).__name__ for o in optimizers) or 'none'
+            raise TypeError(
+                f'TrainingModule needs exactly one MemberAdam from configure_optimizers (got {kinds}): '
+                'the schedule sets its learning rate per step and per member'
+            )
+        self._optimizer = optimizers[0]
+        self._params = [p for group in self._optimizer.param_groups for p in group['params']]
 
     def on_train_start(self) -> None:
         # After Lightning has restored the loops and built the dataloaders, before the first batch.
