@@ -41,6 +41,7 @@ from ex_color.training.stacked import StackedColorMLP
 from ex_color.training.stacked_batches import StackedBatches
 from ex_color.training.tracking import MemberWandbLogger
 from mini.temporal.dopesheet import Dopesheet
+from mini.temporal.timeline import Timeline
 
 __all__ = ['MakeData', 'MemberResult', 'MemberSpec', 'RunResult', 'seeds', 'train_members']
 
@@ -235,8 +236,11 @@ def train_members(
     start = time.perf_counter()
     names = [s.label for s in specs]
     schedules = []
+    timelines: dict[int, Timeline] = {}  # members that share a sheet share its realisation
     for s, name in zip(specs, names, strict=True):
         sheet = s.dopesheet if s.dopesheet is not None else dopesheet
+        if id(sheet) not in timelines:
+            timelines[id(sheet)] = Timeline(sheet)
         schedules.append(
             Schedule.build(
                 sheet,
@@ -245,6 +249,7 @@ def train_members(
                 ignore_columns=ignore_columns,
                 weight_scale=s.weights,
                 member=name,
+                timeline=timelines[id(sheet)],
             )
         )
     schedule = Schedule.stack(schedules)

@@ -68,8 +68,13 @@ class Schedule:
         ignore_columns: Collection[str] = (),
         weight_scale: Mapping[str, float] | None = None,
         member: str = '',
+        timeline: Timeline | None = None,
     ) -> Schedule:
-        """The schedule of one member (M = 1); `weight_scale` multiplies named regularisers' weights."""
+        """The schedule of one member (M = 1); `weight_scale` multiplies named regularisers' weights.
+
+        `timeline` is `dopesheet` already realised (`Timeline(dopesheet)`), for callers building many
+        members from one sheet: realising the Ex 2.10 sheet costs about 65 ms, 4 s of a 60-member run.
+        """
         where = f'{dopesheet.source}' + (f' (member {member})' if member else '')
         names = [r.name for r in regularizers]
         _check_names(names, set(dopesheet.props), set(unscheduled), set(ignore_columns), where, regularizers)
@@ -79,7 +84,10 @@ class Schedule:
             raise ValueError(
                 f'{where}: weights={scale} names no regulariser: {unknown} (regularisers: {names})'
             )
-        timeline = Timeline(dopesheet)
+        if timeline is None:
+            timeline = Timeline(dopesheet)
+        elif timeline.dopesheet is not dopesheet:
+            raise ValueError(f'{where}: timeline= realises {timeline.dopesheet.source}, not this dopesheet')
         n = len(timeline)
         weights = {}
         for name in names:

@@ -1,0 +1,35 @@
+"""Schedule.build: a realised timeline can be shared between members, but only with its own sheet."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ex_color.experiments import ex_2_10
+from ex_color.experiments.common import dopesheet_path
+from ex_color.training.schedule import Schedule
+from mini.temporal.dopesheet import Dopesheet
+from mini.temporal.timeline import Timeline
+
+
+def sheet() -> Dopesheet:
+    return Dopesheet.from_csv(dopesheet_path(ex_2_10.NBID))
+
+
+def test_a_shared_timeline_builds_the_same_schedule_as_realising_the_sheet_again():
+    ds = sheet()
+    timeline = Timeline(ds)
+    own = Schedule.build(ds, ex_2_10.regularizers(), weight_scale={'reg-anchor': 0.5})
+    shared = Schedule.build(ds, ex_2_10.regularizers(), weight_scale={'reg-anchor': 0.5}, timeline=timeline)
+    np.testing.assert_array_equal(own.lr, shared.lr)
+    assert list(own.weights) == list(shared.weights)
+    for name in own.weights:
+        np.testing.assert_array_equal(own.weights[name], shared.weights[name])
+    assert own.phase_starts == shared.phase_starts
+    # the shared timeline is read, never stepped or written
+    assert timeline.current_step == 0
+
+
+def test_a_timeline_of_another_sheet_is_refused():
+    with pytest.raises(ValueError, match='timeline= realises'):
+        Schedule.build(sheet(), ex_2_10.regularizers(), timeline=Timeline(sheet()))
