@@ -219,3 +219,10 @@ def test_blank_lines_are_skipped_and_counted(tmp_path):
     path.write_text('STEP,x\n\n0,1\n\nzz,2\n')
     with pytest.raises(ValueError, match='line 5,'):
         Dopesheet.from_csv(path)
+
+
+@pytest.mark.parametrize('bad', ['0', '-0.5'])
+def test_a_log_column_refuses_values_that_are_not_positive_at_their_line(bad):
+    text = f'STEP,lr:log\n0,1e-8\n10,{bad}\n20,0.01\n'
+    with pytest.raises(DopesheetError, match=r"<text>, line 3, column 'lr:log': value .* is not positive"):
+        Dopesheet.from_text(text)

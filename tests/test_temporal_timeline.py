@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mini.temporal import Dopesheet, Timeline, TStep
+from mini.temporal import Dopesheet, DopesheetError, Timeline, TStep
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / 'notebooks'
 PROPS = ['lr', 'reg-separate', 'reg-anchor', 'reg-anti-subspace']
@@ -154,10 +154,13 @@ def test_log_and_step_interpolators(tmp_path):
     assert tl.values('lr')[4] == 1e-2
 
 
-def test_log_zero_becomes_floor(tmp_path):
+def test_log_space_interpolates_geometrically_and_a_keyed_zero_is_refused(tmp_path):
     path = tmp_path / 'floor.csv'
-    path.write_text('STEP,w:log\n0,0\n2,1\n')
+    path.write_text('STEP,w:log\n0,1e-10\n2,1\n')
     tl = Timeline(Dopesheet.from_csv(path))
     # ln-space midpoint of 1e-10 and 1 → 1e-5
     assert tl.values('w')[0] == 1e-10
     assert tl.values('w')[1] == pytest.approx(1e-5, rel=1e-9)
+    path.write_text('STEP,w:log\n0,0\n2,1\n')  # once clamped silently to 1e-10
+    with pytest.raises(DopesheetError, match="floor.csv, line 2, column 'w:log'"):
+        Dopesheet.from_csv(path)

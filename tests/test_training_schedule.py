@@ -8,6 +8,7 @@ import pytest
 from ex_color.experiments import ex_2_10
 from ex_color.experiments.common import dopesheet_path
 from ex_color.training.schedule import Schedule
+from mini.temporal import DopesheetError
 from mini.temporal.dopesheet import Dopesheet
 from mini.temporal.timeline import Timeline
 
@@ -33,3 +34,18 @@ def test_a_shared_timeline_builds_the_same_schedule_as_realising_the_sheet_again
 def test_a_timeline_of_another_sheet_is_refused():
     with pytest.raises(ValueError, match='timeline= realises'):
         Schedule.build(sheet(), ex_2_10.regularizers(), timeline=Timeline(sheet()))
+
+
+def test_a_negative_learning_rate_after_step_0_is_refused_at_its_line_and_column(tmp_path):
+    path = tmp_path / 'sheet.csv'
+    path.write_text(
+        'STEP,PHASE,ACTION,lr,reg-separate,reg-anchor,reg-anti-subspace\n'
+        '0,Train,,1e-8,1,0,0.25\n'
+        '10,,,0.01,,,\n'
+        '500,,,-0.001,,,\n'
+        '1500,,,0.001,,,\n'
+    )
+    with pytest.raises(
+        DopesheetError, match=r"sheet\.csv, line 4, column 'lr': learning rate -0\.001 at step 500"
+    ):
+        Schedule.build(Dopesheet.from_csv(path), ex_2_10.regularizers())

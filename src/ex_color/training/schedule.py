@@ -84,6 +84,14 @@ class Schedule:
             raise ValueError(
                 f'{where}: weights={scale} names no regulariser: {unknown} (regularisers: {names})'
             )
+        for key in dopesheet.keyframes('lr') if 'lr' in dopesheet.props else ():
+            if key.value < 0:
+                raise dopesheet.error_at(
+                    'lr',
+                    key.t,
+                    f'learning rate {key.value:g} at step {key.t} is negative (it would train by '
+                    'gradient ascent); use 0 to pause training',
+                )
         if timeline is None:
             timeline = Timeline(dopesheet)
         elif timeline.dopesheet is not dopesheet:

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mini.temporal.frame import Frame, Keyframe
-from mini.temporal.headers import PropConfig
+from mini.temporal.headers import DopesheetError, PropConfig
 from mini.temporal.reader import SheetTable, read_sheet
 
 if TYPE_CHECKING:
@@ -92,6 +92,12 @@ class Dopesheet:
             return self._table.configs[name]
         except KeyError:
             raise KeyError(f'{self.source}: no property {name!r}; properties: {self.props}') from None
+
+    def error_at(self, name: str, step: int, problem: str) -> DopesheetError:
+        """A `DopesheetError` locating the key of property `name` at `step` (its line and column)."""
+        self.get_prop_config(name)
+        row = self._row_at[step]
+        return DopesheetError(self.source, self._table.lines[row], self._table.headers[name], problem)
 
     def keyframes(self, name: str) -> list[Keyframe]:
         """All keys of property ``name`` in step order."""

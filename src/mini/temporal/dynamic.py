@@ -13,7 +13,8 @@ Design decisions (kept from the reference because realised schedules depend on t
   so re-issuing a keyframe is harmless.
 * When the clock reaches the duration (within 1e-10) the transition ends and the value becomes exactly
   the target.
-* Log space clamps inputs to the floor 1e-10 (so a keyed 0 becomes 1e-10) and never reads below it;
+* Log space clamps inputs to the floor 1e-10 and never reads below it (dopesheets cannot key a value
+  <= 0 in a ``:log`` column: the reader refuses it, naming line and column);
   at rest it returns the clamped target itself, not ``exp(ln(target))``, so keyed values are exact.
 
 This module deliberately knows nothing about dopesheets or step numbers; ``Timeline`` drives it.

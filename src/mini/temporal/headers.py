@@ -52,7 +52,7 @@ class PropConfig:
     name: str
     """Bare property name (the header without its ``:space:interpolator`` suffix)."""
     space: str = DEFAULT_SPACE
-    """``linear`` or ``log`` (geometric interpolation on ``ln(max(x, 1e-10))``)."""
+    """``linear`` or ``log`` (geometric interpolation on ``ln(x)``; the reader refuses values <= 0)."""
     interpolator: str = DEFAULT_TIMING_FUNCTION
     """Timing function name: ``minjerk``, ``linear`` or ``step-end``."""
 

@@ -46,6 +46,8 @@ class SheetTable:
     """ACTION cell of each row, unsplit; '' where empty or where the column is absent."""
     values: dict[str, list[float]]
     """Property values by bare name; NaN where the cell is empty."""
+    headers: dict[str, str]
+    """Each property's header cell as written in the file (for messages)."""
 
 
 def read_sheet(text: str, source: str) -> SheetTable:
@@ -92,6 +94,15 @@ def read_sheet(text: str, source: str) -> SheetTable:
         ]
         if all(math.isnan(v) for v in values[name]):
             raise DopesheetError(source, header_line, header_text, f'property {config.name!r} has no values')
+        if config.space == 'log':
+            for v, line in zip(values[name], lines, strict=True):
+                if v <= 0:  # NaN (an empty cell) compares False
+                    raise DopesheetError(
+                        source,
+                        line,
+                        header_text,
+                        f'value {v:g} is not positive; a :log column needs values > 0',
+                    )
 
     order = sorted(range(len(rows)), key=steps.__getitem__)
     return SheetTable(
@@ -102,6 +113,7 @@ def read_sheet(text: str, source: str) -> SheetTable:
         phases=[text_column('PHASE')[i] for i in order],
         actions=[text_column('ACTION')[i] for i in order],
         values={name: [column[i] for i in order] for name, column in values.items()},
+        headers={name: header[columns[name]] for name in configs},
     )
 
 
