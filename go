@@ -39,7 +39,8 @@ case "$cmd" in
     ;;
   test)
     setup
-    export WANDB_MODE=disabled MPLBACKEND=Agg
+    # the suite and its smoke runs stay local and offline whatever the caller exported
+    export WANDB_MODE=disabled MPLBACKEND=Agg EX_COLOR_BACKEND=local
     "$PY" -m ruff check .
     "$PY" -m ruff format --check --quiet src tests benchmarks infra
     "$PY" -m pytest "$@"

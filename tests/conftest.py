@@ -6,9 +6,18 @@ import os
 
 import pytest
 
-os.environ.setdefault('WANDB_MODE', 'disabled')
+# Whatever the user exported, the suite never logs online and never sends work to Modal (a test
+# that needs another value sets it with monkeypatch); checkpoints never land in the real runs/.
+os.environ['WANDB_MODE'] = 'disabled'
+os.environ['EX_COLOR_BACKEND'] = 'local'
 os.environ.setdefault('MPLBACKEND', 'Agg')
 os.environ.setdefault('WANDB_SILENT', 'true')
+
+
+@pytest.fixture(autouse=True)
+def _runs_to_tmp(tmp_path_factory, monkeypatch):
+    """Any checkpoint store a test opens by default lives in a temporary folder, never in runs/."""
+    monkeypatch.setenv('EX_COLOR_RUNS_DIR', str(tmp_path_factory.mktemp('runs')))
 
 
 @pytest.fixture(autouse=True)

@@ -1,4 +1,4 @@
-"""Backend auto-detection from Modal credentials, read offline from env and config file."""
+"""Modal is opt-in; credentials are read offline from env and config file, and never choose Modal."""
 
 import os
 
@@ -23,7 +23,7 @@ def test_no_credentials_means_local(config):
     assert find_modal_credentials() is None
     choice = choose_backend()
     assert choice.name == 'local'
-    assert 'no Modal credentials' in choice.reason
+    assert f'{BACKEND_ENV}=modal' in choice.reason
 
 
 def test_missing_config_file_means_local(config):
@@ -31,11 +31,16 @@ def test_missing_config_file_means_local(config):
     assert choose_backend().name == 'local'
 
 
-def test_token_in_default_profile_means_modal(config):
+def test_a_token_alone_never_chooses_modal(config, monkeypatch):
     config.write_text('[default]\ntoken_id = "ak-1"\ntoken_secret = "as-1"\n')
+    monkeypatch.setenv('MODAL_TOKEN_ID', 'ak-2')
+    monkeypatch.setenv('MODAL_TOKEN_SECRET', 'as-2')
+    assert find_modal_credentials() is not None
+    assert choose_backend().name == 'local'
+    monkeypatch.setenv(BACKEND_ENV, 'modal')
     choice = choose_backend()
     assert choice.name == 'modal'
-    assert str(config) in choice.reason
+    assert f'{BACKEND_ENV}=modal' in choice.reason
 
 
 def test_active_profile_is_used_and_modal_profile_overrides_it(config, monkeypatch):
@@ -61,7 +66,8 @@ def test_forcing_wins_over_detection(config, monkeypatch):
     assert choose_backend('modal').name == 'modal'
 
 
-def test_unreadable_config_is_an_error_naming_the_file(config):
+def test_unreadable_config_is_an_error_naming_the_file_but_only_when_modal_is_asked_for(config):
     config.write_text('[default\n')
+    assert choose_backend().name == 'local'
     with pytest.raises(ValueError, match='modal.toml'):
-        choose_backend()
+        find_modal_credentials()

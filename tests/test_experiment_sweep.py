@@ -75,11 +75,19 @@ def test_checkpoint_store_on_volume_is_plain_picklable_data():
 
 
 def test_local_checkpoints_default_to_runs_folder_of_project(tmp_path, monkeypatch):
+    monkeypatch.delenv('EX_COLOR_RUNS_DIR')  # conftest points it at a temp folder
     monkeypatch.setenv('EX_COLOR_ROOT', str(tmp_path))
     (tmp_path / 'notebooks').mkdir()
     monkeypatch.chdir(tmp_path / 'notebooks')
     store = Experiment('Ex 2.10: Ablate red', backend='local').checkpoints()
     assert store.root == str(tmp_path / 'runs' / 'ex-2-10-ablate-red')
+
+
+def test_a_runs_folder_override_keeps_smoke_checkpoints_out_of_runs(tmp_path, monkeypatch):
+    monkeypatch.setenv('EX_COLOR_ROOT', str(tmp_path))
+    monkeypatch.setenv('EX_COLOR_RUNS_DIR', str(tmp_path / 'smoke' / 'runs'))
+    store = Experiment('Ex 2.10: Ablate red', backend='local').checkpoints()
+    assert store.root == str(tmp_path / 'smoke' / 'runs' / 'ex-2-10-ablate-red')
 
 
 def test_hither_local_delivers_sync_and_async_callbacks_in_order():

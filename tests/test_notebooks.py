@@ -12,6 +12,21 @@ import nbformat
 import pytest
 
 from utils.nbrun import all_notebooks, picture_files, run_notebook
+from utils.paths import project_root
+
+GUARDED = ('runs', 'large-assets', 'wandb', 'notebooks')
+
+
+def snapshot() -> dict[str, tuple[int, int]]:
+    """(size, mtime) of every file under the folders a smoke run must never touch."""
+    root = project_root()
+    return {
+        str(p.relative_to(root)): (p.stat().st_size, p.stat().st_mtime_ns)
+        for folder in GUARDED
+        for p in (root / folder).rglob('*')
+        if p.is_file()
+    }
+
 
 EXPECTED_FIGURES = {
     'ex-2.10': [
@@ -48,8 +63,13 @@ def test_every_notebook_is_covered():
 
 
 @pytest.mark.parametrize('path', NOTEBOOKS, ids=notebook_id)
-def test_notebook_runs_in_smoke_mode_and_writes_its_figures(path, tmp_path):
+def test_notebook_runs_in_smoke_mode_and_writes_its_figures(path, tmp_path, monkeypatch):
+    # what a user may have exported must not send a smoke run online or to Modal
+    monkeypatch.setenv('WANDB_MODE', 'online')
+    monkeypatch.setenv('EX_COLOR_BACKEND', 'modal')
+    before = snapshot()
     executed = run_notebook(path, smoke=True, echo=False, out_dir=tmp_path)
+    assert snapshot() == before, 'a smoke run changed runs/, large-assets/, wandb/ or notebooks/'
     nb = nbformat.read(executed, as_version=4)
     errors = [o for c in nb.cells for o in c.get('outputs', []) if o.get('output_type') == 'error']
     assert errors == []
@@ -75,3 +95,80 @@ def test_committed_notebook_is_small_executed_and_its_pictures_exist(path):
         for output in cell.get('outputs', []):
             assert 'image/png' not in output.get('data', {}), 'figures belong in large-assets/, not base64'
     assert all(p.exists() for p in picture_files(nb, path.parent))
+
+
+def test_a_smoke_run_points_every_output_at_its_own_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv('WANDB_MODE', 'online')
+    monkeypatch.setenv('EX_COLOR_BACKEND', 'modal')
+    nb = nbformat.v4.new_notebook()
+    nb.metadata['kernelspec'] = {'name': 'python3', 'display_name': 'Python 3', 'language': 'python'}
+    names = [
+        'EX_COLOR_SMOKE',
+        'EX_COLOR_FIGURES_DIR',
+        'EX_COLOR_RUNS_DIR',
+        'WANDB_DIR',
+        'WANDB_MODE',
+        'EX_COLOR_BACKEND',
+    ]
+    nb.cells = [nbformat.v4.new_code_cell(f'import os; print({{n: os.environ.get(n) for n in {names!r}}})')]
+    source = tmp_path / 'probe.ipynb'
+    nbformat.write(nb, source)
+    committed = source.read_bytes()
+    out = tmp_path / 'out'
+    executed = nbformat.read(run_notebook(source, smoke=True, echo=False, out_dir=out), as_version=4)
+    seen = eval(executed.cells[0].outputs[0]['text'])  # the dict the kernel printed
+    assert seen == {
+        'EX_COLOR_SMOKE': '1',
+        'EX_COLOR_FIGURES_DIR': str(out / 'figures'),
+        'EX_COLOR_RUNS_DIR': str(out / 'runs'),
+        'WANDB_DIR': str(out),
+        'WANDB_MODE': 'disabled',
+        'EX_COLOR_BACKEND': 'local',
+    }
+    assert source.read_bytes() == committed, 'a smoke run rewrote the notebook it ran'
+
+
+def probe_notebook(tmp_path: Path, figure: Path, *, fail: bool) -> Path:
+    """A notebook that writes `figure` through displayer_mpl, then (with `fail`) raises."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata['kernelspec'] = {'name': 'python3', 'display_name': 'Python 3', 'language': 'python'}
+    nb.cells = [
+        nbformat.v4.new_code_cell(
+            'import matplotlib.pyplot as plt\n'
+            'from utils.nb import displayer_mpl\n'
+            f'with displayer_mpl({str(figure)!r}) as show:\n'
+            '    show(lambda: plt.figure(figsize=(1, 1)))'
+        ),
+        nbformat.v4.new_code_cell("raise RuntimeError('half-way')" if fail else 'print("done")'),
+    ]
+    path = tmp_path / 'probe.ipynb'
+    nbformat.write(nb, path)
+    return path
+
+
+def test_a_run_that_fails_half_way_leaves_the_notebook_and_its_figures_as_they_were(tmp_path, monkeypatch):
+    monkeypatch.delenv('EX_COLOR_FIGURES_DIR')  # an in-place run: figures go where the notebook says
+    figure = tmp_path / 'assets' / 'probe.png'
+    figure.parent.mkdir()
+    figure.write_bytes(b'the committed figure')
+    source = probe_notebook(tmp_path, figure, fail=True)
+    committed = source.read_bytes()
+    with pytest.raises(Exception, match='half-way'):
+        run_notebook(source, echo=False)
+    assert figure.read_bytes() == b'the committed figure'
+    assert not (tmp_path / 'assets' / 'probe.dark.png').exists()
+    assert source.read_bytes() == committed
+    stage = project_root() / '.nbrun-stage'
+    assert not stage.exists() or not any(stage.iterdir()), 'the failed run left staged files behind'
+
+
+def test_a_run_that_succeeds_moves_its_staged_figures_into_place_and_saves(tmp_path, monkeypatch):
+    monkeypatch.delenv('EX_COLOR_FIGURES_DIR')
+    figure = tmp_path / 'assets' / 'probe.png'
+    source = probe_notebook(tmp_path, figure, fail=False)
+    run_notebook(source, echo=False)
+    assert figure.read_bytes()[:4] == b'\x89PNG'
+    assert (tmp_path / 'assets' / 'probe.dark.png').read_bytes()[:4] == b'\x89PNG'
+    saved = nbformat.read(source, as_version=4)
+    assert saved.cells[1].outputs[0]['text'] == 'done\n'
+    assert set(picture_files(saved, source.parent)) == {figure, figure.with_name('probe.dark.png')}

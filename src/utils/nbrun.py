@@ -4,9 +4,17 @@
   different notebook). ``--all`` runs every numbered notebook.
 * Normal runs execute in place: outputs and figures are regenerated and the notebook is saved.
   Cell timing metadata is not recorded, so a re-run only changes what really changed.
-* ``--smoke`` sets ``EX_COLOR_SMOKE=1`` (notebooks shorten their schedules) and sends figures to a
-  temporary folder (``EX_COLOR_FIGURES_DIR``); the executed copy is written there too, so the
-  committed notebook and figures stay untouched.
+* ``--smoke`` sets ``EX_COLOR_SMOKE=1`` (notebooks shorten their schedules) and sends everything a
+  run writes to one temporary folder: figures (``EX_COLOR_FIGURES_DIR``), checkpoints
+  (``EX_COLOR_RUNS_DIR``), wandb files (``WANDB_DIR``) and the executed copy, so the committed
+  notebook, ``large-assets/``, ``runs/`` and ``wandb/`` stay untouched. Whatever the caller exported,
+  a smoke run never logs to wandb (``WANDB_MODE=disabled``) and never leaves the machine
+  (``EX_COLOR_BACKEND=local``). The folder is removed afterwards unless ``--keep`` (or ``out_dir=``)
+  asks to keep it.
+* In-place runs stage their figures (``EX_COLOR_FIGURES_STAGE``, under ``.nbrun-stage/``) and move
+  them into ``large-assets/`` and save the notebook only once every cell has run and every figure
+  the outputs show exists: a run that fails half-way leaves the committed notebook and figures as
+  they were. The notebook is written atomically either way.
 * Text the kernel prints (including the plain-text form of progress bars) is echoed to the terminal
   as it arrives. A run fails if any cell raises or if a ``<picture>`` in the outputs points at a
   figure file that does not exist.
@@ -17,13 +25,19 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import shutil
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from utils.paths import project_root
+from utils.atomic import write_atomic
+from utils.nb.paths import FIGURES_STAGE_ENV, commit_staged, staged_path
+from utils.paths import RUNS_DIR_ENV, project_root
+
+STAGE_FOLDER = '.nbrun-stage'  # git-ignored; under the root so staged figures move by rename
+BACKEND_ENV = 'EX_COLOR_BACKEND'  # mini.experiment.backend reads it; utils does not import mini
 
 PICTURE_SRC = re.compile(r'(?:srcset|src)="([^"?]+)(?:\?[^"]*)?"')
 
@@ -96,27 +110,47 @@ def run_notebook(path: Path, *, smoke: bool = False, echo: bool = True, out_dir:
     nb = nbformat.read(path, as_version=4)
     cwd = path.parent
     env_backup = dict(os.environ)
+    stage: Path | None = None
     if smoke:
         os.environ['EX_COLOR_SMOKE'] = '1'
         out_dir = out_dir or Path(tempfile.mkdtemp(prefix='ex-color-smoke-'))
         os.environ['EX_COLOR_FIGURES_DIR'] = str(out_dir / 'figures')
-        os.environ.setdefault('WANDB_MODE', 'disabled')
+        os.environ[RUNS_DIR_ENV] = str(out_dir / 'runs')
+        os.environ['WANDB_DIR'] = str(out_dir)
+        os.environ['WANDB_MODE'] = 'disabled'
+        os.environ[BACKEND_ENV] = 'local'
+    else:
+        stage_root = project_root() / STAGE_FOLDER
+        stage_root.mkdir(exist_ok=True)
+        stage = Path(tempfile.mkdtemp(prefix=f'{path.stem[:20]}-', dir=stage_root))
+        os.environ[FIGURES_STAGE_ENV] = str(stage)
     os.environ.setdefault('MPLBACKEND', 'Agg')
     start = time.monotonic()
     try:
-        print(f'==> executing {path.relative_to(project_root())}{" (smoke)" if smoke else ""}', flush=True)
-        _make_client(nb, cwd, echo).execute()
+        try:
+            shown = path.relative_to(project_root()) if path.is_relative_to(project_root()) else path
+            print(f'==> executing {shown}{" (smoke)" if smoke else ""}', flush=True)
+            _make_client(nb, cwd, echo).execute()
+        finally:
+            os.environ.clear()
+            os.environ.update(env_backup)
+        pictures = picture_files(nb, cwd)
+        missing = [p for p in pictures if not p.exists() and not (stage and staged_path(p, stage).exists())]
+        if missing:
+            raise SystemExit(
+                f'nbrun: {path.name} shows figures that were not written: {[str(m) for m in missing]}'
+                + ('' if smoke else '; nothing was saved')
+            )
+        target = (out_dir / path.name) if smoke and out_dir else path
+        if stage is not None:
+            commit_staged(stage)
+        # atomically: a run killed while saving leaves the old notebook, never a truncated one
+        text = nbformat.writes(nb)
+        write_atomic(target, (text if text.endswith('\n') else text + '\n').encode('utf-8'))
     finally:
-        os.environ.clear()
-        os.environ.update(env_backup)
-    missing = [p for p in picture_files(nb, cwd) if not p.exists()]
-    target = (out_dir / path.name) if smoke and out_dir else path
-    nbformat.write(nb, target)
+        if stage is not None:
+            shutil.rmtree(stage, ignore_errors=True)
     elapsed = time.monotonic() - start
-    if missing:
-        raise SystemExit(
-            f'nbrun: {path.name} shows figures that were not written: {[str(m) for m in missing]}'
-        )
     print(f'==> {path.name} done in {elapsed:.1f} s; saved to {target}', flush=True)
     return target
 
@@ -129,10 +163,18 @@ def main(argv: list[str] | None = None) -> int:
         '--smoke', action='store_true', help='short schedules; figures and output to a temp folder'
     )
     parser.add_argument('--quiet', action='store_true', help='do not echo kernel output')
+    parser.add_argument('--keep', action='store_true', help="with --smoke: keep the run's temp folder")
     args = parser.parse_args(argv)
+    if args.keep and not args.smoke:
+        parser.error('--keep applies to --smoke runs only (a normal run writes in place)')
     paths = all_notebooks() if args.all else [find_notebook(i) for i in args.ids]
     for path in paths:
-        run_notebook(path, smoke=args.smoke, echo=not args.quiet)
+        if args.smoke and not args.keep:
+            with tempfile.TemporaryDirectory(prefix='ex-color-smoke-') as tmp:
+                run_notebook(path, smoke=True, echo=not args.quiet, out_dir=Path(tmp))
+            print(f'==> removed {tmp} (--keep keeps it)', flush=True)
+        else:
+            run_notebook(path, smoke=args.smoke, echo=not args.quiet)
     return 0
 
 

@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 
 ROOT_ENV = 'EX_COLOR_ROOT'
+RUNS_DIR_ENV = 'EX_COLOR_RUNS_DIR'
 _MARKERS = ('pyproject.toml', 'large-assets')
 
 
@@ -34,6 +35,12 @@ def project_root() -> Path:
     if override:
         return Path(override).resolve()
     return find_repo_root() or Path.cwd().resolve()
+
+
+def runs_root() -> Path:
+    """Where local checkpoint stores live: `$EX_COLOR_RUNS_DIR` (smoke runs' own folder), else `<root>/runs`."""
+    override = os.environ.get(RUNS_DIR_ENV, '').strip()
+    return Path(override) if override else project_root() / 'runs'
 
 
 def resolve(path: str | os.PathLike[str]) -> Path:

@@ -3,10 +3,13 @@
 Design decisions:
 - The choice is made once, when an `Experiment` is constructed, and recorded with its reason, so a
   notebook can print what it will do and re-running a cell gives the same answer.
-- Precedence: an explicit `backend=` argument, then the `EX_COLOR_BACKEND` environment variable,
-  then auto-detection. Any value other than `local` or `modal` is an error naming its source; an
-  empty variable counts as unset.
-- Auto-detection looks only at local configuration, mirroring how the Modal client resolves
+- Modal is opt-in: work goes there only when an explicit `backend=` argument or the
+  `EX_COLOR_BACKEND` environment variable (in that precedence) asks for it. Credentials on the
+  machine never choose it (a token made for another project would otherwise move training, and the
+  test suite, onto a paid service); with neither set, the backend is local and the config is not
+  read. Any value other than `local` or `modal` is an error naming its source; an empty variable
+  counts as unset.
+- `find_modal_credentials` looks only at local configuration, mirroring how the Modal client resolves
   credentials (per key, environment over the active profile of the config file): `MODAL_TOKEN_ID` /
   `MODAL_TOKEN_SECRET`, OAuth variables, or `token_id`/`token_secret` in `MODAL_CONFIG_PATH` (default
   `~/.modal.toml`), profile `MODAL_PROFILE`, else the one marked `active`, else `default`. The file
@@ -53,7 +56,7 @@ class BackendChoice:
 
 
 def choose_backend(backend: str | None = None) -> BackendChoice:
-    """Resolve the backend from the argument, then `EX_COLOR_BACKEND`, then Modal credentials."""
+    """Resolve the backend from the argument, then `EX_COLOR_BACKEND`; local when neither asks for Modal."""
     if backend is not None:
         return BackendChoice(_validate(backend, 'backend argument'), 'requested by the backend argument')
     forced = os.environ.get(BACKEND_ENV, '').strip()
@@ -61,10 +64,9 @@ def choose_backend(backend: str | None = None) -> BackendChoice:
         return BackendChoice(
             _validate(forced, f'environment variable {BACKEND_ENV}'), f'{BACKEND_ENV}={forced}'
         )
-    source = find_modal_credentials()
-    if source is not None:
-        return BackendChoice('modal', f'Modal credentials found in {source}')
-    return BackendChoice('local', 'no Modal credentials configured')
+    return BackendChoice(
+        'local', f'the default; set {BACKEND_ENV}=modal or pass backend="modal" to use Modal'
+    )
 
 
 def _validate(value: str, source: str) -> Backend:

@@ -14,7 +14,9 @@ Design decisions:
 - Keys are restricted to `[A-Za-z0-9._-]` (no folders, no `..`), so a key can never escape the root.
 - The local runs folder is `runs/<experiment slug>/` under the project root, found by walking up
   from the working directory to the nearest `pyproject.toml` (notebooks run inside the repo; `runs/`
-  is git-ignored). Pass `root=` explicitly anywhere else.
+  is git-ignored). `EX_COLOR_RUNS_DIR` replaces that folder (smoke runs point it at their own
+  temporary folder, so a 60-step smoke run never overwrites a real sweep's weights). Pass `root=`
+  explicitly anywhere else.
 
 Deliberately not done: versioning, retention, listing Volume contents, non-state-dict payloads.
 """

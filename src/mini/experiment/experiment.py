@@ -47,7 +47,7 @@ from mini.experiment.checkpoints import CheckpointStore, slugify
 from mini.experiment.guards import Guards
 from mini.experiment.image import PythonImage
 from mini.experiment.remote import RemoteCall, ThitherSpec, check_options, modal_kwargs, remote_body
-from utils.paths import project_root
+from utils.paths import runs_root
 
 log = logging.getLogger('mini.experiment')
 
@@ -281,11 +281,11 @@ class Experiment:
     def checkpoints(self, *, root: str | Path | None = None, mount: str = '/checkpoints') -> CheckpointStore:
         """A checkpoint store for this experiment on the chosen backend.
 
-        Locally: `root` (default `<project root>/runs/<slug>`). On Modal: the Volume named after the
+        Locally: `root` (default `<runs root>/<slug>`, see `checkpoints.runs_root`). On Modal: the Volume named after the
         experiment slug, mounted at `mount` (added to `run.volumes`; do this before the session).
         """
         if self.backend.name == 'local':
-            return CheckpointStore.local(root if root is not None else project_root() / 'runs' / self.slug)
+            return CheckpointStore.local(root if root is not None else runs_root() / self.slug)
         import modal
 
         volume_name = self.slug[:64]

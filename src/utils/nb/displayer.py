@@ -40,7 +40,7 @@ import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
 from utils.atomic import write_atomic
-from utils.nb.paths import resolve_figure_path, url_for
+from utils.nb.paths import resolve_figure_path, staged_path, url_for
 from utils.nb.png import content_token, render_png
 from utils.plt import Style, Theme, use_theme
 
@@ -167,7 +167,7 @@ class FigureShow:
         }
         files = {name: _variant_path(self.path, name) for name in rendered}
         for name, (data, _) in rendered.items():
-            write_atomic(files[name], data)
+            write_atomic(staged_path(files[name]), data)
         urls = {
             name: f'{quote(url_for(files[name]), safe="/:")}?v={content_token(data)}'
             for name, (data, _) in rendered.items()

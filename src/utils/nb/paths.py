@@ -8,6 +8,12 @@ Design decisions:
   file name (smoke runs and tests use it so they never touch tracked assets). A relative value is itself
   resolved against the figure root.
 
+- The environment variable `EX_COLOR_FIGURES_STAGE` (set by `utils.nbrun` for in-place runs) keeps
+  every figure's *final* path for links but writes its bytes into that staging folder instead, at
+  the same path relative to the project root (`_abs/…` for a path outside it). `commit_staged`
+  moves the staged files to their final places once the whole run has succeeded, so a run that
+  fails half-way leaves every committed figure as it was.
+
 Deliberately not done here: no files or folders are created; callers create parent folders when they
 write.
 """
@@ -21,6 +27,40 @@ from utils.paths import project_root
 
 FIGURES_DIR_ENV = 'EX_COLOR_FIGURES_DIR'
 """Environment variable that, when set and non-empty, redirects all figures into that folder."""
+
+
+FIGURES_STAGE_ENV = 'EX_COLOR_FIGURES_STAGE'
+"""Environment variable naming a folder where figures are written until `commit_staged` moves them."""
+
+
+def staged_path(final: Path, stage: str | os.PathLike[str] | None = None) -> Path:
+    """Where the bytes of the figure whose final path is `final` go: under `stage` (default: the
+    `EX_COLOR_FIGURES_STAGE` folder), or `final` itself when nothing is staged."""
+    stage = os.environ.get(FIGURES_STAGE_ENV, '') if stage is None else stage
+    if not stage:
+        return final
+    root = project_root()
+    rel = final.relative_to(root) if final.is_relative_to(root) else Path('_abs', *final.parts[1:])
+    return Path(stage) / rel
+
+
+def commit_staged(stage: Path) -> list[Path]:
+    """Move every file staged under `stage` to its final path (atomically each); return the finals."""
+    from utils.atomic import write_atomic
+
+    root = project_root()
+    moved = []
+    for staged in sorted(p for p in stage.rglob('*') if p.is_file()):
+        rel = staged.relative_to(stage)
+        final = Path('/', *rel.parts[1:]) if rel.parts[0] == '_abs' else root / rel
+        final.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.replace(staged, final)
+        except OSError:  # another file system: copy atomically instead
+            write_atomic(final, staged.read_bytes())
+            staged.unlink()
+        moved.append(final)
+    return moved
 
 
 def figure_root() -> Path:
