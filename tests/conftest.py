@@ -21,6 +21,12 @@ def _runs_to_tmp(tmp_path_factory, monkeypatch):
 
 
 @pytest.fixture(autouse=True)
+def _wandb_to_tmp(tmp_path_factory, monkeypatch):
+    """A test that runs wandb offline writes its run files to a temporary folder, never into wandb/."""
+    monkeypatch.setenv('EX_COLOR_WANDB_DIR', str(tmp_path_factory.mktemp('wandb')))
+
+
+@pytest.fixture(autouse=True)
 def _figures_to_tmp(tmp_path_factory, monkeypatch):
     """Any figure a test renders goes to a temporary folder, never into large-assets/."""
     if 'EX_COLOR_FIGURES_DIR' not in os.environ:

@@ -119,3 +119,20 @@ def test_stochastic_labels_reject_non_probabilities():
         draw_stochastic_labels({'p': torch.tensor([0.5, 1.5])})
     with pytest.raises(ValueError, match='empty'):
         stochastic_labels([])
+
+
+@pytest.mark.parametrize('bad', [1.5, -0.1, float('nan')])
+def test_soft_labels_outside_0_1_or_nan_are_refused_at_construction_naming_label_and_cell(bad):
+    cube = ColorCube.from_rgb(*[np.linspace(0, 1, 3)] * 3)
+    soft = redness(cube['color'])
+    soft[1, 2, 0] = bad
+    with pytest.raises(ValueError, match=r"'soft' at grid index \(1, 2, 0\).*soft labels in \[0, 1\]"):
+        CubeDataset(cube.assign(soft=soft))
+
+
+def test_non_finite_colours_never_reach_a_dataset():
+    cube = ColorCube.from_rgb(*[np.linspace(0, 1, 3)] * 3)
+    colors = np.array(cube['color'])
+    colors[2, 0, 1, 1] = np.inf
+    with pytest.raises(ValueError, match=r"'color' is outside \[0, 1\] at index \(2, 0, 1, 1\)"):
+        cube.assign(color=colors)

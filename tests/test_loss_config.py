@@ -64,6 +64,11 @@ def test_rejects_bad_label_affinities(aff):
         make(label_affinities=aff)
 
 
+def test_a_negative_affinity_is_refused_naming_the_label():
+    with pytest.raises(ValueError, match=r"label_affinities \(.*\): weight for 'red' is -0.5"):
+        make(label_affinities={'red': -0.5})
+
+
 def test_none_affinities_and_seed_configs():
     cfg = make(name='reg-separate', compute_loss_term=Separate(power=100.0), label_affinities=None)
     assert cfg.label_affinities is None and cfg.layer_affinities == ['bottleneck']

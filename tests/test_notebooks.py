@@ -100,6 +100,12 @@ def test_committed_notebook_is_small_executed_and_its_pictures_exist(path):
 def test_a_smoke_run_points_every_output_at_its_own_folder(tmp_path, monkeypatch):
     monkeypatch.setenv('WANDB_MODE', 'online')
     monkeypatch.setenv('EX_COLOR_BACKEND', 'modal')
+    # a Modal token on the machine, as a user with another project's token would have
+    home = tmp_path / 'home'
+    home.mkdir()
+    (home / '.modal.toml').write_text('[default]\ntoken_id = "ak-fake"\ntoken_secret = "as-fake"\n')
+    monkeypatch.setenv('HOME', str(home))
+    monkeypatch.delenv('MODAL_CONFIG_PATH', raising=False)
     nb = nbformat.v4.new_notebook()
     nb.metadata['kernelspec'] = {'name': 'python3', 'display_name': 'Python 3', 'language': 'python'}
     names = [
@@ -107,10 +113,17 @@ def test_a_smoke_run_points_every_output_at_its_own_folder(tmp_path, monkeypatch
         'EX_COLOR_FIGURES_DIR',
         'EX_COLOR_RUNS_DIR',
         'WANDB_DIR',
+        'EX_COLOR_WANDB_DIR',
         'WANDB_MODE',
         'EX_COLOR_BACKEND',
     ]
-    nb.cells = [nbformat.v4.new_code_cell(f'import os; print({{n: os.environ.get(n) for n in {names!r}}})')]
+    nb.cells = [
+        nbformat.v4.new_code_cell(f'import os; print({{n: os.environ.get(n) for n in {names!r}}})'),
+        nbformat.v4.new_code_cell(
+            'from mini.experiment import Experiment, find_modal_credentials\n'
+            "print(find_modal_credentials() is not None, Experiment('probe').backend.name)"
+        ),
+    ]
     source = tmp_path / 'probe.ipynb'
     nbformat.write(nb, source)
     committed = source.read_bytes()
@@ -122,9 +135,11 @@ def test_a_smoke_run_points_every_output_at_its_own_folder(tmp_path, monkeypatch
         'EX_COLOR_FIGURES_DIR': str(out / 'figures'),
         'EX_COLOR_RUNS_DIR': str(out / 'runs'),
         'WANDB_DIR': str(out),
+        'EX_COLOR_WANDB_DIR': str(out),
         'WANDB_MODE': 'disabled',
         'EX_COLOR_BACKEND': 'local',
     }
+    assert executed.cells[1].outputs[0]['text'] == 'True local\n', 'the token was seen, and Modal not used'
     assert source.read_bytes() == committed, 'a smoke run rewrote the notebook it ran'
 
 

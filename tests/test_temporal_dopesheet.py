@@ -226,3 +226,48 @@ def test_a_log_column_refuses_values_that_are_not_positive_at_their_line(bad):
     text = f'STEP,lr:log\n0,1e-8\n10,{bad}\n20,0.01\n'
     with pytest.raises(DopesheetError, match=r"<text>, line 3, column 'lr:log': value .* is not positive"):
         Dopesheet.from_text(text)
+
+
+@pytest.mark.parametrize(
+    ('text', 'line', 'column', 'problem'),
+    [
+        ('STEP, lr\n0,1\n10,2\n', 1, ' lr', 'leading or trailing whitespace'),
+        ('STEP,lr \n0,1\n10,2\n', 1, 'lr ', 'leading or trailing whitespace'),
+        ('STEP;lr\n0;1\n10;2\n', 1, 'STEP;lr', 'semicolon-delimited'),
+        ('STEP\tlr\n0\t1\n10\t2\n', 1, 'STEP\tlr', 'tab-delimited'),
+        ('STEP,lr\n0,1\n100000000,2\n', 3, 'STEP', 'beyond the limit of 1,000,000 steps'),
+        ('STEP,lr\n0,1\n1000000000000,2\n', 3, 'STEP', 'beyond the limit'),
+        ('STEP,lr\n0,1\n999999,2\n+10,3\n', 4, 'STEP', 'resolves to 1000009, beyond the limit'),
+    ],
+)
+def test_malformed_sheets_are_refused_at_their_line_and_column(text, line, column, problem):
+    with pytest.raises(DopesheetError) as info:
+        Dopesheet.from_text(text)
+    assert (info.value.line, info.value.column) == (line, column)
+    assert problem in info.value.problem
+
+
+def test_a_file_that_is_not_utf8_is_refused_naming_file_line_and_column(tmp_path):
+    path = tmp_path / 'latin.csv'
+    path.write_bytes('STEP,lr\n0,1\n10,2é\n'.encode('latin-1'))
+    with pytest.raises(DopesheetError, match=r"latin\.csv, line 3, column 'lr': byte 0xe9 is not UTF-8"):
+        Dopesheet.from_csv(path)
+
+
+def test_a_utf8_bom_is_accepted_and_an_open_text_file_reads_like_a_path(tmp_path):
+    import io
+
+    path = tmp_path / 'bom.csv'
+    path.write_bytes('\ufeffSTEP,lr\n0,1\n10,2\n'.encode())
+    from_path = Dopesheet.from_csv(path)
+    with path.open(encoding='utf-8') as f:
+        from_file = Dopesheet.from_csv(f)
+    assert from_path.props == from_file.props == ['lr']
+    assert (
+        from_path.to_dict()
+        == from_file.to_dict()
+        == Dopesheet.from_csv(io.StringIO('STEP,lr\n0,1\n10,2\n')).to_dict()
+    )
+    assert from_file.source == str(path)
+    with path.open('rb') as f, pytest.raises(TypeError, match='binary mode'):
+        Dopesheet.from_csv(f)

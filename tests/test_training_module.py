@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
+import signal
 
+import lightning as L
 import pytest
 import torch
 import wandb
@@ -53,6 +55,15 @@ def test_an_optimiser_the_schedule_cannot_drive_is_refused_by_name():
     m.configure_optimizers = lambda: torch.optim.SGD(m.model.parameters(), lr=0.1)
     train, val = data(0)
     with pytest.raises(TypeError, match=r'MemberAdam.*SGD'):
+        fit(m, train, val, run_name='t', max_steps=5, wandb_mode='disabled', progress=False)
+
+
+def test_a_regulariser_selecting_a_label_the_data_lacks_is_refused_naming_both():
+    regs = regularizers()
+    regs[1] = RegularizerConfig('reg-anchor', regs[1].compute_loss_term, {'redd': 1.0}, ['bottleneck'])
+    m = module(0, regs=regs)
+    train, val = data(0)
+    with pytest.raises(ValueError, match=r"'reg-anchor'.*\['redd'\].*carry labels \['red'\]"):
         fit(m, train, val, run_name='t', max_steps=5, wandb_mode='disabled', progress=False)
 
 
@@ -203,3 +214,64 @@ def test_epoch_groups_change_nothing_but_overhead():
     assert all(torch.equal(sa[k], sb[k]) for k in sa)
     assert a.label_counts == b.label_counts
     assert a.metrics == b.metrics
+
+
+@pytest.mark.parametrize('bad', [1.5, 0, True, '100'])
+def test_a_max_steps_that_is_not_a_positive_int_is_refused_naming_it(bad):
+    train, val = data(0)
+    with pytest.raises(ValueError, match=f'max_steps must be an int >= 1, got {bad!r}'):
+        fit(module(0), train, val, run_name='t', max_steps=bad, wandb_mode='disabled', progress=False)
+
+
+class _InterruptAt(L.Callback):
+    def __init__(self, step: int, error: BaseException):
+        self.step, self.error = step, error
+
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
+        if trainer.global_step >= self.step:
+            raise self.error
+
+
+@pytest.mark.parametrize('error', [KeyboardInterrupt(), RuntimeError('boom')], ids=['interrupt', 'crash'])
+def test_a_fit_that_stops_early_reraises_its_own_exception_and_finishes_wandb_as_failed(error, monkeypatch):
+    codes = []
+    real_finish = wandb.finish
+    monkeypatch.setattr(
+        wandb, 'finish', lambda exit_code=None, **kw: (codes.append(exit_code), real_finish())[1]
+    )
+    handler = signal.getsignal(signal.SIGINT)
+    train, val = data(0)
+    with pytest.raises(type(error)):
+        fit(
+            module(0),
+            train,
+            val,
+            run_name='t',
+            max_steps=10,
+            wandb_mode='disabled',
+            progress=False,
+            callbacks=[_InterruptAt(3, error)],
+        )
+    assert codes == [1]
+    assert signal.getsignal(signal.SIGINT) is handler, 'Ctrl+C must keep working after an interrupted fit'
+    codes.clear()
+    fit(module(0), train, val, run_name='t', max_steps=5, wandb_mode='disabled', progress=False)
+    assert codes == [0]
+
+
+@pytest.mark.parametrize('caller_flushes', [True, False])
+def test_fit_gives_back_the_callers_thread_count_and_denormal_setting(caller_flushes):
+    from ex_color.runtime import flushing_denormals
+
+    threads = torch.get_num_threads()
+    torch.set_flush_denormal(caller_flushes)
+    try:
+        assert flushing_denormals() is caller_flushes or not torch.backends.cpu.get_cpu_capability()
+        train, val = data(0)
+        fit(
+            module(0), train, val, run_name='t', max_steps=3, wandb_mode='disabled', progress=False, threads=1
+        )
+        assert flushing_denormals() is caller_flushes
+        assert torch.get_num_threads() == threads
+    finally:
+        torch.set_flush_denormal(False)

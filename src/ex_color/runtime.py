@@ -29,12 +29,19 @@ def fast_cpu_math(threads: int | None = 1, *, flush_denormal: bool = True) -> It
     exactly as without the block (flushing rounds subnormal results to zero).
     """
     old_threads = torch.get_num_threads()
+    was_flushing = flushing_denormals()
     if threads is not None:
         torch.set_num_threads(threads)
-    flushed = flush_denormal and torch.set_flush_denormal(True)
+    if flush_denormal:
+        torch.set_flush_denormal(True)
     try:
         yield
     finally:
         torch.set_num_threads(old_threads)
-        if flushed:
-            torch.set_flush_denormal(False)
+        # the caller's setting, whichever it was (torch has no getter: `flushing_denormals` probes)
+        torch.set_flush_denormal(was_flushing)
+
+
+def flushing_denormals() -> bool:
+    """Whether the CPU flushes subnormal floats to zero now (`torch.set_flush_denormal`)."""
+    return float(torch.tensor(1e-39, dtype=torch.float32) * 1.0) == 0.0

@@ -6,7 +6,7 @@
   Cell timing metadata is not recorded, so a re-run only changes what really changed.
 * ``--smoke`` sets ``EX_COLOR_SMOKE=1`` (notebooks shorten their schedules) and sends everything a
   run writes to one temporary folder: figures (``EX_COLOR_FIGURES_DIR``), checkpoints
-  (``EX_COLOR_RUNS_DIR``), wandb files (``WANDB_DIR``) and the executed copy, so the committed
+  (``EX_COLOR_RUNS_DIR``), wandb files (``EX_COLOR_WANDB_DIR``, ``WANDB_DIR``) and the executed copy, so the committed
   notebook, ``large-assets/``, ``runs/`` and ``wandb/`` stay untouched. Whatever the caller exported,
   a smoke run never logs to wandb (``WANDB_MODE=disabled``) and never leaves the machine
   (``EX_COLOR_BACKEND=local``). The folder is removed afterwards unless ``--keep`` (or ``out_dir=``)
@@ -116,7 +116,7 @@ def run_notebook(path: Path, *, smoke: bool = False, echo: bool = True, out_dir:
         out_dir = out_dir or Path(tempfile.mkdtemp(prefix='ex-color-smoke-'))
         os.environ['EX_COLOR_FIGURES_DIR'] = str(out_dir / 'figures')
         os.environ[RUNS_DIR_ENV] = str(out_dir / 'runs')
-        os.environ['WANDB_DIR'] = str(out_dir)
+        os.environ['EX_COLOR_WANDB_DIR'] = os.environ['WANDB_DIR'] = str(out_dir)
         os.environ['WANDB_MODE'] = 'disabled'
         os.environ[BACKEND_ENV] = 'local'
     else:

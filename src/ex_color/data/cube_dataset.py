@@ -76,6 +76,19 @@ class LabelledBatch(NamedTuple):
     """Label name -> float32 [B] (0/1 for stochastic labels, stored values for exact labels)."""
 
 
+def _refuse_outside(values: Tensor, name: str, cube: ColorCube) -> None:
+    """Soft labels must lie in [0, 1] (NaN does not); name the first bad cell. (`ColorCube` itself
+    refuses colours outside [0, 1].)"""
+    bad = ~((values >= 0) & (values <= 1))
+    if bool(bad.any()):
+        row = int(bad.nonzero()[0])
+        index = tuple(int(i) for i in np.unravel_index(row, cube.shape))
+        raise ValueError(
+            f'CubeDataset: {name!r} at grid index {index} is {float(values[row])}; expected soft labels '
+            f'in [0, 1] ({int(bad.sum())} of {values.shape[0]} cells are not)'
+        )
+
+
 class CubeDataset(Dataset[dict[str, Tensor]]):
     """Every grid point of a `ColorCube` as one sample: a dict of `color` [3], `bias` and labels (scalars)."""
 
@@ -101,6 +114,7 @@ class CubeDataset(Dataset[dict[str, Tensor]]):
                     f'got shape {arr.shape}; drop it from the cube or reduce it first'
                 )
             self.labels[name] = torch.tensor(np.reshape(arr, (n,)), dtype=torch.float32)
+            _refuse_outside(self.labels[name], name, cube)
 
     def __len__(self) -> int:
         return self.colors.shape[0]

@@ -104,6 +104,11 @@ class RegularizerConfig:
                 raise ValueError(f'{where}: labels must be non-empty strings, got {label!r}')
             if isinstance(weight, bool) or not isinstance(weight, int | float) or not math.isfinite(weight):
                 raise ValueError(f'{where}: weight for {label!r} must be a finite number, got {weight!r}')
+            if weight < 0:
+                raise ValueError(
+                    f'{where}: weight for {label!r} is {weight!r}; affinities are >= 0 (a negative one '
+                    'would silently cancel the term)'
+                )
 
     def _check_layer_affinities(self) -> None:
         layers = self.layer_affinities

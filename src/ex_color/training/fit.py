@@ -19,8 +19,11 @@ What it settles so notebooks need not:
 from __future__ import annotations
 
 import logging
+import signal
+import threading
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -148,9 +151,8 @@ def fit(
     module.log_every_n_steps = log_every_n_steps
     if group_epochs and isinstance(train_data, RandomBatches | FixedBatches | StackedBatches):
         train_data = EpochGroups(train_data)
-    with finished_run() as run:
-        with fast_cpu_math(threads):
-            trainer.fit(module, train_data, val_data, ckpt_path=ckpt_path)
+    with finished_run() as run, fast_cpu_math(threads), _interrupts_stay_interrupts():
+        trainer.fit(module, train_data, val_data, ckpt_path=ckpt_path)
     metrics = dict(module.latest_metrics) | {k: float(v) for k, v in trainer.callback_metrics.items()}
     history = module.history() if module.n_members > 1 else module.history(0)
     return FitResult(
@@ -162,6 +164,26 @@ def fit(
         run.run_dir,
         run.run_id,
     )
+
+
+@contextmanager
+def _interrupts_stay_interrupts() -> Iterator[None]:
+    """Lightning turns Ctrl+C into `sys.exit(1)` and then ignores SIGINT for good; in a notebook that
+    kills nothing but leaves the next Ctrl+C dead. Re-raise the `KeyboardInterrupt` itself and put
+    the caller's SIGINT handler back."""
+    handler = signal.getsignal(signal.SIGINT)
+    try:
+        yield
+    except SystemExit as e:
+        if isinstance(e.__context__, KeyboardInterrupt):
+            raise e.__context__ from None
+        raise
+    finally:
+        if (
+            signal.getsignal(signal.SIGINT) is not handler
+            and threading.current_thread() is threading.main_thread()
+        ):
+            signal.signal(signal.SIGINT, handler)
 
 
 def _active_labels(module: TrainingModule):

@@ -132,6 +132,7 @@ class TrainingModule(MemberRecords, L.LightningModule):
         self._val_layers = list(dict.fromkeys(x for r in self._val_regs for x in r.layer_affinities))
         self._tables()
         self._step = 0
+        self._seen_labels: tuple[str, ...] | None = None  # label names the training batches carry
         self._epoch_first_step = 0
         self._plain_backward = False
         self._window = MemberWindow(m)
@@ -285,6 +286,7 @@ class TrainingModule(MemberRecords, L.LightningModule):
         self._plain_backward = self.trainer.precision == '32-true' and self.trainer.world_size == 1
         self._tables_to(self.device)
         self._bind_optimizer()
+        self._seen_labels: tuple[str, ...] | None = None
         # Lightning's optimizer step only dispatches `on_before_optimizer_step` hooks through the
         # strategy and precision plugin (about 0.3 ms a step here); when nothing listens, step directly
         # and let Lightning count the step all the same.
@@ -338,8 +340,22 @@ class TrainingModule(MemberRecords, L.LightningModule):
             batch.trained += 1
         return None
 
+    def _check_labels(self, names: tuple[str, ...]) -> None:
+        """Every label a train-phase regulariser selects must be one the training batches carry."""
+        for reg in self._train_regs:
+            missing = [label for label in reg.label_affinities or {} if label not in names]
+            if missing:
+                raise ValueError(
+                    f'regulariser {reg.name!r}: label_affinities={reg.label_affinities} name '
+                    f'{missing}, but the training batches carry labels {sorted(names) or "none"}; '
+                    'the term would never run (fix the name, or label the data)'
+                )
+        self._seen_labels = names
+
     def _train_on(self, batch: Batch) -> Tensor:
         x, labels = self._as_stacked(batch)
+        if (names := tuple(labels)) != self._seen_labels:
+            self._check_labels(names)
         step = self._step = self.schedule.row(self.global_step)
         if step in self.schedule.phase_starts:
             print(f'Starting phase: {self.schedule.phase_starts[step]}')

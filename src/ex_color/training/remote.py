@@ -28,7 +28,8 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ex_color.training.run import MemberSpec, RunResult, _check_specs, _positive, train_members
+from ex_color.training.fit import _positive
+from ex_color.training.run import MemberSpec, RunResult, _check_specs, train_members
 from ex_color.training.shards import split
 
 __all__ = ['shard_trainer', 'train_members_on']

@@ -34,7 +34,7 @@ from ex_color.loss import RegularizerConfig
 from ex_color.model import CNColorMLP
 from ex_color.seed import set_deterministic_mode
 from ex_color.training.checkpointing import save_state
-from ex_color.training.fit import fit
+from ex_color.training.fit import _positive, fit
 from ex_color.training.module import TrainingModule
 from ex_color.training.schedule import Schedule
 from ex_color.training.stacked import StackedColorMLP
@@ -187,12 +187,6 @@ def _check_specs(specs: Sequence[MemberSpec]) -> list[MemberSpec]:
     if dupes:
         raise ValueError(f'members: names must be unique; repeated: {dupes} (give each MemberSpec a name=)')
     return out
-
-
-def _positive(name: str, value: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f'{name} must be an int >= 1, got {value!r}')
-    return value
 
 
 def _file_name(label: str) -> str:

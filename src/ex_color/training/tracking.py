@@ -104,6 +104,9 @@ class RunInfo:
 def finished_run() -> Iterator[RunInfo]:
     """Finish the active wandb run when the block ends, also when it raises, so a re-run starts afresh.
 
+    A block that raises (an error, or an interrupt) finishes the run with exit code 1, so wandb
+    records it as failed rather than as a clean finish.
+
     The yielded `RunInfo` is filled in on exit. A successful offline run is reported in one log line
     (no run id: notebooks keep their outputs, and ids would change on every run).
     """
@@ -121,7 +124,7 @@ def finished_run() -> Iterator[RunInfo]:
             info.run_dir = Path(run.dir).parent if getattr(run, 'dir', None) else None
             info.run_id = run.id
             offline = run.settings.mode == 'offline'
-        wandb.finish()
+        wandb.finish(exit_code=0 if ok else 1)
     if ok and offline and info.run_dir is not None:
         log.info(
             'wandb run saved offline under %s/; upload with: wandb sync --sync-all', info.run_dir.parent.name

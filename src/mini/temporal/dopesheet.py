@@ -24,7 +24,7 @@ from bisect import bisect_right
 from itertools import pairwise
 from operator import index as as_index
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from mini.temporal.frame import Frame, Keyframe
 from mini.temporal.headers import DopesheetError, PropConfig
@@ -50,10 +50,35 @@ class Dopesheet:
                 self._keyed_at[self._row_at[key.t]][name] = key
 
     @classmethod
-    def from_csv(cls, path: str | Path) -> Dopesheet:
-        """Read and validate a dopesheet CSV; raises ``ValueError`` naming file, line and column."""
+    def from_csv(cls, path: str | Path | TextIO) -> Dopesheet:
+        """Read and validate a dopesheet CSV: a path, or an open text file (pandas' convention).
+
+        Files are UTF-8 (a byte-order mark is accepted); any other encoding, like any bad cell, raises
+        ``DopesheetError`` naming file, line and column.
+        """
+        if hasattr(path, 'read'):
+            text = path.read()
+            if isinstance(text, bytes):
+                raise TypeError(f'Dopesheet.from_csv: {path!r} is open in binary mode; open it as text')
+            return cls.from_text(text.removeprefix('\ufeff'), source=str(getattr(path, 'name', '<file>')))
         path = Path(path)
-        return cls.from_text(path.read_text(encoding='utf-8-sig'), source=str(path))
+        data = path.read_bytes()
+        try:
+            text = data.decode('utf-8-sig')
+        except UnicodeDecodeError as e:
+            before = data[: e.start]
+            line = before.count(b'\n') + 1
+            cell = before[before.rfind(b'\n') + 1 :].count(b',')
+            header = data.split(b'\n', 1)[0].decode('utf-8-sig', errors='replace').split(',')
+            column = header[cell].strip() if cell < len(header) else f'cell {cell + 1}'
+            raise DopesheetError(
+                str(path),
+                line,
+                column,
+                f'byte 0x{data[e.start]:02x} is not UTF-8; dopesheets are UTF-8 text '
+                '(re-save the file as UTF-8)',
+            ) from None
+        return cls.from_text(text, source=str(path))
 
     @classmethod
     def from_text(cls, text: str, source: str = '<text>') -> Dopesheet:

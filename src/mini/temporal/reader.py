@@ -67,6 +67,16 @@ def read_sheet(text: str, source: str) -> SheetTable:
             lines.append(reader.line_num)
     if header is None:
         raise DopesheetError(source, 1, 'STEP', 'file has no header row')
+    if len(header) == 1:
+        for sep, name in ((';', 'semicolon'), ('\t', 'tab')):
+            if sep in header[0]:
+                raise DopesheetError(
+                    source,
+                    header_line,
+                    header[0][:40],
+                    f'the file looks {name}-delimited; dopesheets are '
+                    'comma-separated CSV (re-save it with commas)',
+                )
 
     configs, columns = _parse_columns(header, header_line, source)
     for row, line in zip(rows, lines, strict=True):
@@ -122,6 +132,13 @@ def _parse_columns(header: list[str], line: int, source: str) -> tuple[dict[str,
     configs: dict[str, PropConfig] = {}
     columns: dict[str, int] = {}
     for index, text in enumerate(header):
+        if text != text.strip():
+            raise DopesheetError(
+                source,
+                line,
+                text,
+                f'header cell {text!r} has leading or trailing whitespace; write {text.strip()!r}',
+            )
         if text in RESERVED_COLUMNS:
             name = text
         else:

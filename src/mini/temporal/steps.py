@@ -13,6 +13,8 @@ Design decisions (deliberate departures from the reference, which warned and pro
 * Every unresolvable cell is a ``DopesheetError`` (a ``ValueError``) naming file, line and column:
   bad syntax, a fraction outside (0, 1), a missing anchor, a negative result (the reference clamped to
   0, so ``0, -5, 3`` gave 0, 0, 3 and a silent duplicate), and two rows resolving to the same step.
+* No step may exceed ``MAX_STEP`` (one million): a schedule is realised step by step into arrays, so
+  a typo like ``1e8`` or ``100000000`` would otherwise mean a MemoryError or a minutes-long hang.
 * Fractions round half up, ``floor(x + 1/2)``, computed exactly with ``Fraction`` from the decimal
   text (so ``+0.33`` between 0 and 750 is exactly 247.5 → 248; the reference's round-half-to-even gave
   the same answer here by luck of the float error).
@@ -28,6 +30,9 @@ from collections.abc import Sequence
 from fractions import Fraction
 
 from mini.temporal.headers import DopesheetError
+
+MAX_STEP = 1_000_000
+"""The largest step a dopesheet may resolve to (Ex 2.10 trains 1,501 steps)."""
 
 _ABSOLUTE = re.compile(r'\d+')
 _OFFSET = re.compile(r'([+-])([1-9]\d*)')
@@ -81,6 +86,9 @@ def resolve_steps(cells: Sequence[str], lines: Sequence[int], source: str, colum
         if step < 0:
             raise fail(i, f'step {text!r} resolves to {step}, which is negative')
         steps.append(step)
+    for i, step in enumerate(steps):
+        if step > MAX_STEP:
+            raise fail(i, f'step {texts[i]!r} resolves to {step}, beyond the limit of {MAX_STEP:,} steps')
 
     first_line: dict[int, int] = {}
     for i, step in enumerate(steps):
