@@ -103,6 +103,20 @@ def _make_client(nb: Any, cwd: Path, echo: bool):
     )
 
 
+def _remove_orphaned_stages(stage_root: Path) -> None:
+    """Remove the staging folders of runs that were killed (their process no longer exists)."""
+    for folder in stage_root.iterdir():
+        pid = folder.name.split('-', 1)[0]
+        if not pid.isdigit():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+        except PermissionError:  # alive, another user's
+            pass
+
+
 def run_notebook(path: Path, *, smoke: bool = False, echo: bool = True, out_dir: Path | None = None) -> Path:
     """Execute `path`; return where the executed notebook was written."""
     import nbformat
@@ -122,7 +136,8 @@ def run_notebook(path: Path, *, smoke: bool = False, echo: bool = True, out_dir:
     else:
         stage_root = project_root() / STAGE_FOLDER
         stage_root.mkdir(exist_ok=True)
-        stage = Path(tempfile.mkdtemp(prefix=f'{path.stem[:20]}-', dir=stage_root))
+        _remove_orphaned_stages(stage_root)
+        stage = Path(tempfile.mkdtemp(prefix=f'{os.getpid()}-{path.stem[:20]}-', dir=stage_root))
         os.environ[FIGURES_STAGE_ENV] = str(stage)
     os.environ.setdefault('MPLBACKEND', 'Agg')
     start = time.monotonic()
