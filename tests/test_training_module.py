@@ -275,3 +275,15 @@ def test_fit_gives_back_the_callers_thread_count_and_denormal_setting(caller_flu
         assert torch.get_num_threads() == threads
     finally:
         torch.set_flush_denormal(False)
+
+
+def test_fitting_the_same_module_again_starts_clean_accounting():
+    m = module(0)
+    train, val = data(0)
+    first = fit(m, train, val, run_name='t', max_steps=20, wandb_mode='disabled', progress=False)
+    again = fit(m, *data(0), run_name='t', max_steps=20, wandb_mode='disabled', progress=False)
+    fresh = fit(module(0), *data(0), run_name='t', max_steps=20, wandb_mode='disabled', progress=False)
+    assert first.history is not again.history
+    assert again.history[['step', 'metric']].equals(fresh.history[['step', 'metric']])
+    assert again.label_counts == fresh.label_counts
+    assert set(again.metrics) == set(fresh.metrics)
