@@ -108,6 +108,35 @@ def test_interventions_are_applied_and_latents_are_captured_after_them(model, hd
     assert hooked_modules(model) == []
 
 
+class Widen(nn.Module):
+    def forward(self, z: Tensor) -> Tensor:
+        return torch.cat([z, z[:, :1]], dim=1)
+
+
+class Narrow(nn.Module):
+    def forward(self, z: Tensor) -> Tensor:
+        return z[:, :-1]
+
+
+class ToList(nn.Module):
+    def forward(self, z: Tensor) -> list:
+        return z.tolist()
+
+
+@pytest.mark.parametrize(
+    ('edit', 'got'), [(Widen(), 'shape [6, 6]'), (Narrow(), 'shape [6, 4]'), (ToList(), 'with list')]
+)
+def test_an_intervention_that_changes_the_layer_width_is_refused_naming_it_and_the_layer(model, edit, got):
+    # Without the check a narrower bottleneck fails deep inside the decoder's matmul, and an output
+    # a later layer happens to broadcast would pass silently; either way the edit is at fault.
+    x = torch.rand(6, 3)
+    with pytest.raises(ValueError, match=r"output of layer 'bottleneck' \(shape \[6, 5\]\)") as err:
+        infer(model, x, interventions=[InterventionConfig(edit, ['bottleneck'])])
+    assert type(edit).__name__ in str(err.value)
+    assert got in str(err.value)
+    assert hooked_modules(model) == []
+
+
 @pytest.mark.parametrize('start_training', [False, True])
 @pytest.mark.parametrize('layer', ['bottleneck', None])
 def test_hooks_removed_and_mode_restored_after_success_and_after_an_intervention_that_raises(

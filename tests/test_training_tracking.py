@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+import socket
+import threading
 import time
 
 import pytest
 import wandb
 
 from ex_color.training import fit, wandb_mode
+from ex_color.training.tracking import tracking_mode
 from tests.training_helpers import data, module
 
 
@@ -77,3 +81,69 @@ def test_mode_resolution(monkeypatch, tmp_path):
     monkeypatch.setenv('WANDB_MODE', 'ofline')
     with pytest.raises(ValueError, match='WANDB_MODE'):
         wandb_mode()
+
+
+@pytest.fixture
+def fresh_probe(monkeypatch, tmp_path):
+    """No cached probe results, no ~/.netrc, and a server URL that refuses connections at once."""
+    from ex_color.training import tracking
+
+    monkeypatch.setattr(tracking, '_probed', {})
+    monkeypatch.setattr(tracking, '_warned', set())
+    monkeypatch.setenv('HOME', str(tmp_path))
+    monkeypatch.delenv('NETRC', raising=False)
+    monkeypatch.delenv('WANDB_MODE', raising=False)
+    with socket.socket() as s:  # a port nothing listens on: bound, then released
+        s.bind(('127.0.0.1', 0))
+        port = s.getsockname()[1]
+    url = f'http://127.0.0.1:{port}'
+    monkeypatch.setenv('WANDB_BASE_URL', url)
+    return url
+
+
+def test_a_key_without_a_reachable_server_records_offline_with_one_warning(
+    fresh_probe, monkeypatch, tmp_path, caplog
+):
+    monkeypatch.setenv('WANDB_API_KEY', 'x' * 40)
+    monkeypatch.setenv('EX_COLOR_WANDB_DIR', str(tmp_path))
+    assert wandb_mode() == 'online'  # what the key alone says
+    m = module(0)
+    train, val = data(0)
+    with caplog.at_level(logging.WARNING, logger='ex_color.training.tracking'):
+        result = fit(m, train, val, run_name='no-network', max_steps=8, progress=False)
+        assert tracking_mode() == 'offline'  # a second run: cached, no second warning
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1, warnings
+    assert fresh_probe in warnings[0] and 'wandb sync' in warnings[0]
+    assert result.run_dir is not None and result.run_dir.name.startswith('offline-run-')
+    assert result.run_dir.parent == tmp_path / 'wandb'
+
+
+def test_explicit_online_without_a_reachable_server_fails_at_once_with_a_hint(fresh_probe, monkeypatch):
+    monkeypatch.setenv('WANDB_MODE', 'online')
+    with pytest.raises(ConnectionError, match=r'WANDB_MODE=online.*127\.0\.0\.1.*WANDB_MODE=offline'):
+        tracking_mode()
+    with pytest.raises(ConnectionError, match=r'mode argument=online'):
+        tracking_mode('online')
+
+
+def test_a_server_that_never_answers_counts_as_unreachable_after_the_timeout(fresh_probe, monkeypatch):
+    # A name lookup that hangs (no DNS answer) ignores socket timeouts; the probe must not wait on it.
+    from ex_color.training import tracking
+
+    release = threading.Event()
+    monkeypatch.setattr(tracking.socket, 'create_connection', lambda *a, **k: release.wait(60))
+    try:
+        assert tracking.unreachable('https://wandb.example', timeout=0.2) == 'no answer within 0.2 s'
+    finally:
+        release.set()
+
+
+def test_a_reachable_server_keeps_online(fresh_probe, monkeypatch):
+    with socket.socket() as server:
+        server.bind(('127.0.0.1', 0))
+        server.listen()
+        url = f'http://127.0.0.1:{server.getsockname()[1]}'
+        monkeypatch.setenv('WANDB_BASE_URL', url)
+        monkeypatch.setenv('WANDB_API_KEY', 'x' * 40)
+        assert tracking_mode() == 'online'

@@ -52,18 +52,31 @@ def capture(model: nn.Module, layers: Iterable[str]) -> Iterator[dict[str, Tenso
 def rewrite(model: nn.Module, edits: Iterable[tuple[str, Callable[[Tensor], Tensor]]]) -> Iterator[None]:
     """Replace each named layer's output by ``fn(output)`` for the duration of the block.
 
-    Several edits of one layer chain in the order given.
+    Several edits of one layer chain in the order given. An edit that changes the output's shape
+    raises (naming the edit and the layer) rather than feeding the next layer a different width.
     """
     handles = []
     try:
         for name, fn in edits:
             module = resolve_layer(model, name)
 
-            def hook(_module: nn.Module, _args: object, output: Tensor, fn=fn) -> Tensor:
-                return fn(output)
+            def hook(_module: nn.Module, _args: object, output: Tensor, fn=fn, name=name) -> Tensor:
+                out = fn(output)
+                if not isinstance(out, Tensor) or out.shape != output.shape:
+                    got = f'shape {list(out.shape)}' if isinstance(out, Tensor) else type(out).__name__
+                    raise ValueError(
+                        f'{_describe(fn)} replaced the output of layer {name!r} (shape '
+                        f'{list(output.shape)}) with {got}; an edit must return a tensor of the same shape'
+                    )
+                return out
 
             handles.append(module.register_forward_hook(hook))
         yield
     finally:
         for handle in handles:
             handle.remove()
+
+
+def _describe(fn: Callable[[Tensor], Tensor]) -> str:
+    name = type(fn).__name__ if isinstance(fn, nn.Module) else getattr(fn, '__qualname__', repr(fn))
+    return f'the edit {name}'

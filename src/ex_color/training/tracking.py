@@ -5,6 +5,11 @@ Mode, in order of precedence: the `mode` argument, the `WANDB_MODE` environment 
 ``~/.netrc``) and ``offline`` otherwise. Offline runs are written under the repository's ignored
 ``wandb/`` folder and can be uploaded later with ``wandb sync wandb/offline-run-*``. Tests and CI
 use ``disabled``.
+
+Before an online run starts, the server is probed (one TCP connection, at most `PROBE_TIMEOUT_S`):
+wandb itself would wait 90 s per run before failing. When the key was found on the machine and the
+server cannot be reached, the run is recorded offline with one warning; when online was asked for
+explicitly (argument or ``WANDB_MODE``), the fit fails at once with a hint instead.
 """
 
 from __future__ import annotations
@@ -12,11 +17,15 @@ from __future__ import annotations
 import logging
 import netrc
 import os
+import socket
+import threading
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from lightning.pytorch.loggers import Logger
 
@@ -28,27 +37,107 @@ MODES = ('online', 'offline', 'disabled')
 _ALIASES = {'run': 'online', 'dryrun': 'offline'}
 
 
+PROBE_TIMEOUT_S = 5.0
+"""Longest wait for the wandb server to accept a connection before a run goes offline (or fails)."""
+
+_PROBE_TTL_S = 300.0
+_probed: dict[str, tuple[float, str | None]] = {}  # url -> (when, problem or None)
+_warned: set[str] = set()
+
+
+def server_url() -> str:
+    """The wandb server runs are sent to: ``WANDB_BASE_URL``, else wandb's default."""
+    url = os.environ.get('WANDB_BASE_URL')
+    if url:
+        return url
+    import wandb
+
+    return str(wandb.Settings().base_url)
+
+
 def has_api_key() -> bool:
+    """An API key in ``WANDB_API_KEY`` or a ``wandb login`` entry in ``~/.netrc`` (or ``$NETRC``)."""
     if os.environ.get('WANDB_API_KEY'):
         return True
     try:
-        rc = netrc.netrc()
+        rc = netrc.netrc(os.environ.get('NETRC') or None)
     except (FileNotFoundError, netrc.NetrcParseError, OSError):
         return False
-    return rc.authenticators('api.wandb.ai') is not None
+    hosts = {'api.wandb.ai', urlsplit(server_url()).hostname or ''}
+    return any(rc.authenticators(h) is not None for h in hosts if h)
 
 
-def wandb_mode(mode: str | None = None) -> str:
-    """Resolve the tracking mode; an unknown value is an error naming where it came from."""
+def _mode_and_source(mode: str | None) -> tuple[str, str]:
     source = 'mode argument'
     if mode is None:
         mode, source = os.environ.get('WANDB_MODE') or None, 'WANDB_MODE'
     if mode is None:
-        return 'online' if has_api_key() else 'offline'
+        return ('online' if has_api_key() else 'offline'), 'api key'
     mode = _ALIASES.get(mode, mode)
     if mode not in MODES:
         raise ValueError(f'{source} must be one of {MODES}, got {mode!r}')
-    return mode
+    return mode, source
+
+
+def wandb_mode(mode: str | None = None) -> str:
+    """Resolve the tracking mode; an unknown value is an error naming where it came from."""
+    return _mode_and_source(mode)[0]
+
+
+def unreachable(url: str, timeout: float = PROBE_TIMEOUT_S) -> str | None:
+    """Why `url`'s server cannot be reached (name lookup and connection within `timeout`), or None.
+
+    Results are kept for a few minutes, so a sweep of many runs probes once.
+    """
+    now = time.monotonic()
+    cached = _probed.get(url)
+    if cached is not None and now - cached[0] < _PROBE_TTL_S:
+        return cached[1]
+    parts = urlsplit(url)
+    host = parts.hostname
+    if not host:
+        return f'{url!r} names no host'
+    port = parts.port or (80 if parts.scheme == 'http' else 443)
+    outcome: list[str | None] = []
+
+    def connect() -> None:  # in a thread: name lookup ignores socket timeouts
+        try:
+            socket.create_connection((host, port), timeout=timeout).close()
+            outcome.append(None)
+        except OSError as err:
+            outcome.append(f'{type(err).__name__}: {err}')
+
+    probe = threading.Thread(target=connect, name='wandb-probe', daemon=True)
+    probe.start()
+    probe.join(timeout)
+    problem = outcome[0] if outcome else f'no answer within {timeout:g} s'
+    _probed[url] = (now, problem)
+    return problem
+
+
+def tracking_mode(mode: str | None = None) -> str:
+    """`wandb_mode`, then for online runs a reachability probe of the server (see the module doc)."""
+    resolved, source = _mode_and_source(mode)
+    if resolved != 'online':
+        return resolved
+    url = server_url()
+    problem = unreachable(url)
+    if problem is None:
+        return 'online'
+    if source != 'api key':
+        raise ConnectionError(
+            f'{source}=online, but the wandb server {url} cannot be reached ({problem}); '
+            'set WANDB_MODE=offline to record runs locally and upload them later with wandb sync'
+        )
+    if url not in _warned:
+        _warned.add(url)
+        log.warning(
+            'wandb: an API key is set but %s cannot be reached (%s); recording runs offline '
+            '(upload later with: wandb sync --sync-all)',
+            url,
+            problem,
+        )
+    return 'offline'
 
 
 def wandb_dir() -> Path:
@@ -60,7 +149,7 @@ def make_logger(name: str, project: str, *, mode: str | None = None, save_dir: P
     """A `WandbLogger` for one run in the resolved mode."""
     from lightning.pytorch.loggers import WandbLogger
 
-    resolved = wandb_mode(mode)
+    resolved = tracking_mode(mode)
     directory = save_dir or Path(os.environ.get('EX_COLOR_WANDB_DIR') or wandb_dir())
     directory.mkdir(parents=True, exist_ok=True)
     import wandb
@@ -158,7 +247,7 @@ class MemberWandbLogger(Logger, MemberLogger):
         self.names = list(names)
         self.configs = [dict(c) for c in configs] if configs is not None else [{} for _ in names]
         self.group, self.project, self.job_type, self.tags = group, project, job_type, list(tags)
-        self.mode = wandb_mode(mode)
+        self.mode = tracking_mode(mode)
         self._save_dir = save_dir or Path(os.environ.get('EX_COLOR_WANDB_DIR') or wandb_dir())
         self.runs: list[Any] = []
 
