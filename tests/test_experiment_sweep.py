@@ -2,6 +2,7 @@
 
 import asyncio
 import pickle
+from pathlib import Path, PurePosixPath
 
 import pytest
 import torch
@@ -66,12 +67,59 @@ def test_checkpoint_store_round_trip_and_key_validation(tmp_path):
         store.load('missing')
 
 
-def test_checkpoint_store_on_volume_is_plain_picklable_data():
-    store = CheckpointStore.on_volume('ex-vol', mount='/data', subdir='ex-2-10')
-    assert store.root == '/data/ex-2-10'
+class FolderVolume:
+    """A folder standing in for a Modal Volume: the container's mount *is* the volume's content."""
+
+    def __init__(self, folder: Path):
+        self.folder, self.commits = folder, 0
+
+    def read_file(self, path: str):
+        if not (self.folder / path).is_file():
+            raise FileNotFoundError(path)
+        yield (self.folder / path).read_bytes()
+
+    def commit(self) -> None:
+        self.commits += 1
+
+
+def test_checkpoint_store_on_volume_is_plain_picklable_data(tmp_path):
+    store = CheckpointStore.on_volume('ex-vol', root=tmp_path / 'runs', mount='/data', subdir='ex-2-10')
+    assert store.remote_root == PurePosixPath('/data/ex-2-10')
     assert pickle.loads(pickle.dumps(store)) == store
     with pytest.raises(ValueError, match='mount'):
-        CheckpointStore(root='/elsewhere', volume='ex-vol', mount='/data')
+        CheckpointStore(root=str(tmp_path), volume='ex-vol', mount='data')
+    with pytest.raises(ValueError, match='subdir'):
+        CheckpointStore(root=str(tmp_path), volume='ex-vol', mount='/data', subdir='../up')
+
+
+def test_sweep_checkpoints_on_modal_are_written_where_each_process_can_and_read_back(tmp_path, monkeypatch):
+    # The notebook's own saves (states that came back from the shards) go to its runs folder; a
+    # container's saves go to the volume's mount and are read back from the volume by the notebook.
+    from mini.experiment import checkpoints
+
+    mount = tmp_path / 'volume'  # stands in for the container's mount of the volume
+    volume = FolderVolume(mount)
+    monkeypatch.setattr(checkpoints, 'open_volume', lambda name: volume)
+    monkeypatch.setenv('EX_COLOR_RUNS_DIR', str(tmp_path / 'runs'))
+    run = Experiment('Ex 2.10.1: Sweep', backend='modal')
+    store = run.checkpoints(mount=str(mount))
+    assert str(mount) in run.volumes  # the container will have the volume mounted there
+    assert store.root == str(tmp_path / 'runs' / 'ex-2-10-1-sweep')
+    notebook_state, container_state = {'w': torch.arange(3.0)}, {'w': torch.ones(2)}
+
+    shipped = pickle.loads(pickle.dumps(store))  # what a remote call receives
+    monkeypatch.setenv('MODAL_IS_REMOTE', '1')
+    written = shipped.save('from-container', container_state)
+    assert written == mount / 'from-container.pt' and volume.commits == 1
+    monkeypatch.delenv('MODAL_IS_REMOTE')
+
+    written = store.save('from-notebook', notebook_state)
+    assert written == tmp_path / 'runs' / 'ex-2-10-1-sweep' / 'from-notebook.pt'
+    assert not (mount / 'from-notebook.pt').exists() and volume.commits == 1
+    assert torch.equal(store.load('from-notebook')['w'], notebook_state['w'])
+    assert torch.equal(store.load('from-container')['w'], container_state['w'])  # via the volume
+    with pytest.raises(FileNotFoundError, match=r"'nowhere'.*volume 'ex-2-10-1-sweep'"):
+        store.load('nowhere')
 
 
 def test_local_checkpoints_default_to_runs_folder_of_project(tmp_path, monkeypatch):

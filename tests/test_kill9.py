@@ -72,7 +72,7 @@ def test_saves_killed_at_random_moments_leave_complete_files(tmp_path):
         pytest.skip('needs os.fork')
     rng = random.Random(0)
     env = os.environ | {'PYTHONPATH': str(ROOT / 'src')}
-    saved = dict.fromkeys(TARGETS, 0)
+    mid_write = 0
     zygote = subprocess.Popen(
         [sys.executable, '-c', WRITER, str(tmp_path)],
         stdin=subprocess.PIPE,
@@ -80,22 +80,35 @@ def test_saves_killed_at_random_moments_leave_complete_files(tmp_path):
         env=env,
         text=True,
     )
+
+    def start() -> int:
+        zygote.stdin.write('go\n')
+        zygote.stdin.flush()
+        return int(zygote.stdout.readline())
+
+    def kill(writer: int) -> None:
+        os.kill(writer, signal.SIGKILL)
+        assert zygote.stdout.readline() == 'reaped\n'
+
     try:
+        # First one complete round of saves (a save's fsync takes 0.05 s to over 0.3 s here), so
+        # every later kill finds a previous version that must survive it.
+        writer, deadline = start(), time.monotonic() + 60
+        while not all((tmp_path / name).exists() for name in TARGETS) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        kill(writer)
+        assert all((tmp_path / name).exists() for name in TARGETS), 'no complete round of saves in 60 s'
         for _ in range(KILLS):
-            zygote.stdin.write('go\n')
-            zygote.stdin.flush()
-            writer = int(zygote.stdout.readline())
+            writer = start()
             time.sleep(rng.uniform(0.0, 0.3))
-            os.kill(writer, signal.SIGKILL)
-            assert zygote.stdout.readline() == 'reaped\n'
+            kill(writer)
+            mid_write += any(tmp_path.rglob('.*.tmp'))  # killed between temp file and rename
             for name in TARGETS:
-                saved[name] += (
-                    readable_version(tmp_path / name) is not None
-                )  # a truncated file fails in there
+                assert readable_version(tmp_path / name) is not None  # a truncated file fails in there
     finally:
         zygote.kill()
         zygote.wait()
-    assert all(saved.values()), f'some writer was never killed after a complete save: {saved}'
+    assert mid_write > 0, 'no kill landed in the middle of a save'
     # the next write removes whatever temp files the killed writers left beside the target
     from ex_color.training.checkpointing import save_state
 

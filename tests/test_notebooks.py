@@ -6,6 +6,7 @@ folder, so the committed notebooks and figures are never touched by the test sui
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import nbformat
@@ -58,6 +59,26 @@ def notebook_id(path: Path) -> str:
 NOTEBOOKS = all_notebooks()
 
 
+def output_text(nb: nbformat.NotebookNode) -> str:
+    """Every text a notebook's outputs carry (streams, results, errors)."""
+    parts = []
+    for cell in nb.cells:
+        for out in cell.get('outputs', []):
+            parts.append(str(out.get('text', '')))
+            parts += [str(v) for k, v in out.get('data', {}).items() if k.startswith('text/')]
+            parts += [str(out.get('evalue', '')), '\n'.join(out.get('traceback', []))]
+    return '\n'.join(parts)
+
+
+def private_strings() -> list[str]:
+    """What must never reach an output: this machine's home and checkout paths, and any secret."""
+    import os
+
+    found = [str(Path.home()), str(project_root())]
+    found += [v for k, v in os.environ.items() if k in ('WANDB_API_KEY', 'MODAL_TOKEN_SECRET') and v]
+    return found
+
+
 def test_every_notebook_is_covered():
     assert {notebook_id(p) for p in NOTEBOOKS} >= set(EXPECTED_FIGURES)
 
@@ -66,6 +87,7 @@ def test_every_notebook_is_covered():
 def test_notebook_runs_in_smoke_mode_and_writes_its_figures(path, tmp_path, monkeypatch):
     # what a user may have exported must not send a smoke run online or to Modal
     monkeypatch.setenv('WANDB_MODE', 'online')
+    monkeypatch.setenv('WANDB_API_KEY', 'secret-' + 'x' * 33)  # must never show in an output
     monkeypatch.setenv('EX_COLOR_BACKEND', 'modal')
     before = snapshot()
     executed = run_notebook(path, smoke=True, echo=False, out_dir=tmp_path)
@@ -73,6 +95,8 @@ def test_notebook_runs_in_smoke_mode_and_writes_its_figures(path, tmp_path, monk
     nb = nbformat.read(executed, as_version=4)
     errors = [o for c in nb.cells for o in c.get('outputs', []) if o.get('output_type') == 'error']
     assert errors == []
+    text = output_text(nb)
+    assert not [s for s in private_strings() if s in text], 'an output names a private path or secret'
     written = {p.name for p in (tmp_path / 'figures').glob('*.png')}
     for stem in EXPECTED_FIGURES.get(notebook_id(path), []):
         assert f'{stem}.png' in written, stem
@@ -95,6 +119,9 @@ def test_committed_notebook_is_small_executed_and_its_pictures_exist(path):
         for output in cell.get('outputs', []):
             assert 'image/png' not in output.get('data', {}), 'figures belong in large-assets/, not base64'
     assert all(p.exists() for p in picture_files(nb, path.parent))
+    text = output_text(nb)
+    assert not [s for s in private_strings() if s in text], 'an output names a private path or secret'
+    assert not re.search(r'(/home/|/Users/|/root/|[A-Z]:\\\\Users)', text), 'an output names a home folder'
 
 
 def test_a_smoke_run_points_every_output_at_its_own_folder(tmp_path, monkeypatch):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import tempfile
 
 import pytest
 import torch
@@ -58,3 +59,42 @@ def test_bad_arguments_are_refused_by_name():
         asyncio.run(train_members_on(run, train_shard, [], **SETTINGS))
     with pytest.raises(ValueError, match='shards'):
         asyncio.run(train_members_on(run, train_shard, seeds(range(2)), shards=0, **SETTINGS))
+
+
+def test_offline_runs_of_shards_come_back_into_the_local_wandb_folder(tmp_path, monkeypatch):
+    # Each shard writes its runs in a temporary folder (a container's disk, remotely); they come
+    # back inside the shard's result and land whole in the local wandb/ folder.
+    monkeypatch.setenv('EX_COLOR_WANDB_DIR', str(tmp_path))
+    monkeypatch.setenv('WANDB_SILENT', 'true')
+    monkeypatch.setattr(tempfile, 'tempdir', str(tmp_path / 'scratch'))
+    (tmp_path / 'scratch').mkdir()
+    run = _run()
+    train_shard = shard_trainer(run, cpu=1)
+    settings = {**SETTINGS, 'wandb_mode': 'offline', 'max_steps': 8}
+    result = asyncio.run(train_members_on(run, train_shard, seeds(range(3)), shards=2, **settings))
+    assert len(result) == 3 and result.offline_runs == {}
+    runs = sorted((tmp_path / 'wandb').glob('offline-run-*'))
+    assert len(runs) == 3, 'one wandb run per member'
+    for folder in runs:
+        assert list(folder.glob('run-*.wandb')), folder
+    assert list((tmp_path / 'scratch').iterdir()) == [], 'the shards left their temporary folders'
+    assert not list((tmp_path / 'wandb').glob('.*')), 'a staging folder was left behind'
+
+
+def test_shards_get_this_machines_wandb_key_and_the_spec_never_shows_it(tmp_path, monkeypatch):
+    monkeypatch.setenv('HOME', str(tmp_path))
+    monkeypatch.delenv('NETRC', raising=False)
+    monkeypatch.delenv('WANDB_API_KEY', raising=False)
+    monkeypatch.delenv('WANDB_BASE_URL', raising=False)
+    secret = 'k' * 40
+    (tmp_path / '.netrc').write_text(f'machine api.wandb.ai\n  login user\n  password {secret}\n')
+    (tmp_path / '.netrc').chmod(0o600)
+    run = _run()
+    train_shard = shard_trainer(run, cpu=1)
+    assert run.modal_options(train_shard)['env'] == {'WANDB_API_KEY': secret}
+    spec = run._spec_for(train_shard)
+    assert secret not in repr(spec) and 'WANDB_API_KEY' in repr(spec)
+    assert secret not in repr(run)
+    # an explicit value wins over the machine's
+    other = shard_trainer(run, env={'WANDB_API_KEY': 'mine'})
+    assert run.modal_options(other)['env'] == {'WANDB_API_KEY': 'mine'}

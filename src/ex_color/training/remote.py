@@ -19,18 +19,29 @@ The shard function is registered with `shard_trainer` before the session starts 
 app from the registrations); it runs `train_members` from this package, so the container's image must
 hold the project's packages (``project_packages()`` in the image recipe).
 
+Tracking: the mode is resolved once, here (`tracking.tracking_mode`, with its reachability probe),
+and every shard runs in it. `shard_trainer` forwards this machine's wandb credentials (``WANDB_API_KEY``
+from the environment or ``wandb login``, and ``WANDB_BASE_URL``) to the containers as a Modal secret,
+so online runs are made as the user. Offline runs are written by each shard into a temporary folder,
+packed into its result and unpacked into the local ``wandb/`` folder, so they outlive the container
+and can be uploaded with ``wandb sync`` like any local run.
+
 Deliberately not here: process shards on one machine (`ex_color.training.shards`).
 """
 
 from __future__ import annotations
 
+import logging
+import tempfile
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from ex_color.training.fit import _positive
 from ex_color.training.run import MemberSpec, RunResult, _check_specs, train_members
 from ex_color.training.shards import split
+from ex_color.training.tracking import credentials, local_wandb_dir, pack_runs, tracking_mode, unpack_runs
 
 __all__ = ['shard_trainer', 'train_members_on']
 
@@ -38,12 +49,28 @@ DEFAULT_SHARDS = 20
 """Shards of a remote run when `shards` is not given (fewer when there are fewer members)."""
 
 
+log = logging.getLogger(__name__)
+
+
 async def _train_shard(settings: dict[str, Any], *, members: Sequence[MemberSpec]) -> RunResult:
-    return train_members(list(members), **settings)
+    if settings.get('wandb_mode') != 'offline':
+        return train_members(list(members), **settings)
+    # The shard's offline runs travel back in its result: a container's disk goes with the container.
+    with tempfile.TemporaryDirectory(prefix='ex-color-shard-wandb-') as folder:
+        result = train_members(list(members), **settings, wandb_dir=folder)
+        result.offline_runs = pack_runs(Path(folder) / 'wandb')
+    return result
 
 
 def shard_trainer(run: Any, **modal_options: Any) -> Callable[..., Any]:
-    """Register on `run` (an `Experiment`) the function that trains one shard; options go to Modal."""
+    """Register on `run` (an `Experiment`) the function that trains one shard; options go to Modal.
+
+    This machine's wandb credentials are added to the containers' environment (``env=``), unless
+    `modal_options` sets them already.
+    """
+    env = {**credentials(), **dict(modal_options.pop('env', None) or {})}
+    if env:
+        modal_options['env'] = env
     return run.thither(**modal_options)(_train_shard)
 
 
@@ -69,7 +96,8 @@ async def train_members_on(
         return train_members(specs, workers=workers, **settings)
     n = min(len(specs), DEFAULT_SHARDS) if shards is None else _positive('shards', shards)
     parts = split(len(specs), min(n, len(specs)))
-    shard_settings = {**settings, 'workers': 1, 'progress': False}
+    mode = tracking_mode(settings.get('wandb_mode'))
+    shard_settings = {**settings, 'workers': 1, 'progress': False, 'wandb_mode': mode}
     start = time.perf_counter()
     outputs = await run.sweep(
         shard_fn, [[specs[i] for i in r] for r in parts], shard_settings, seed_arg='members'
@@ -81,4 +109,9 @@ async def train_members_on(
                 f'of {len(out) if isinstance(out, RunResult) else "?"} members; expected {len(r)}'
             )
     merged = [m for out in outputs for m in out.members]
+    packed = {name: data for out in outputs for name, data in out.offline_runs.items()}
+    if packed:
+        into = local_wandb_dir() / 'wandb'
+        unpack_runs(packed, into)
+        log.info('%d offline wandb runs brought back under %s/', len(packed), into.name)
     return RunResult(merged, settings.get('run_name', ''), time.perf_counter() - start)

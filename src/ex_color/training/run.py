@@ -145,6 +145,8 @@ class RunResult:
     """The run's name (wandb group)."""
     seconds: float = 0.0
     """Wall time of the run."""
+    offline_runs: dict[str, bytes] = field(default_factory=dict, repr=False)
+    """Offline wandb run folders packed by a remote shard, on their way back (`train_members_on`)."""
 
     def __len__(self) -> int:
         return len(self.members)
@@ -218,8 +220,12 @@ def train_members(
     ignore_columns: Collection[str] = (),
     callbacks: Sequence[Any] = (),
     ckpt_path: str | Path | None = None,
+    wandb_dir: str | Path | None = None,
 ) -> RunResult:
-    """Train every member in one run of the engine (see the module docstring)."""
+    """Train every member in one run of the engine (see the module docstring).
+
+    `wandb_dir` is where wandb run folders go (default: `tracking.local_wandb_dir`).
+    """
     specs = _check_specs(members)
     _positive('workers', workers)
     if workers > 1 and len(specs) > 1:
@@ -279,6 +285,7 @@ def train_members(
         job_type=job_type,
         tags=tags,
         mode=wandb_mode,
+        save_dir=Path(wandb_dir) if wandb_dir is not None else None,
     )
     log.info('Training %d member%s: %s', len(specs), '' if len(specs) == 1 else 's', _span(names))
     fitted = fit(

@@ -67,6 +67,80 @@ def has_api_key() -> bool:
     return any(rc.authenticators(h) is not None for h in hosts if h)
 
 
+def credentials() -> dict[str, str]:
+    """What a remote process needs to log online as this user: the API key (environment or
+    ``~/.netrc``) and a custom server URL, if any. Secret: never log or display the result."""
+    out: dict[str, str] = {}
+    key = os.environ.get('WANDB_API_KEY')
+    url = os.environ.get('WANDB_BASE_URL')
+    if not key:
+        try:
+            rc = netrc.netrc(os.environ.get('NETRC') or None)
+        except (FileNotFoundError, netrc.NetrcParseError, OSError):
+            rc = None
+        if rc is not None:
+            for host in dict.fromkeys([urlsplit(server_url()).hostname or '', 'api.wandb.ai']):
+                entry = rc.authenticators(host) if host else None
+                if entry is not None and entry[2]:
+                    key = entry[2]
+                    break
+    if key:
+        out['WANDB_API_KEY'] = key
+    if url:
+        out['WANDB_BASE_URL'] = url
+    return out
+
+
+def local_wandb_dir() -> Path:
+    """The folder whose ``wandb/`` subfolder holds this machine's run files."""
+    return Path(os.environ.get('EX_COLOR_WANDB_DIR') or wandb_dir())
+
+
+def pack_runs(folder: Path) -> dict[str, bytes]:
+    """Every run folder under `folder` (``offline-run-*``) as a gzipped tar, by folder name (links,
+    which point outside the run, are left out)."""
+    import io
+    import tarfile
+
+    packed = {}
+    for run in sorted(folder.glob('offline-run-*')) if folder.is_dir() else []:
+        buffer = io.BytesIO()
+        with tarfile.open(fileobj=buffer, mode='w:gz') as tar:
+            # wandb links its debug logs to files outside the run (in the writer's home): skip links
+            tar.add(run, arcname=run.name, filter=lambda info: None if info.issym() or info.islnk() else info)
+        packed[run.name] = buffer.getvalue()
+    return packed
+
+
+def unpack_runs(packed: Mapping[str, bytes], into: Path) -> list[Path]:
+    """Put packed run folders into `into` (a ``wandb/`` folder): each appears whole or not at all."""
+    import io
+    import shutil
+    import tarfile
+    import tempfile
+
+    into.mkdir(parents=True, exist_ok=True)
+    placed = []
+    for name, data in packed.items():
+        if '/' in name or name.startswith('.') or not name.startswith('offline-run-'):
+            raise ValueError(f'unpack_runs: {name!r} is not a run folder name')
+        target = into / name
+        staging = Path(tempfile.mkdtemp(dir=into, prefix=f'.{name}.', suffix='.tmp'))
+        try:
+            with tarfile.open(fileobj=io.BytesIO(data), mode='r:gz') as tar:
+                if hasattr(tarfile, 'data_filter'):  # Python >= 3.11.4: refuse links and paths that escape
+                    tar.extractall(staging, filter='data')
+                else:
+                    tar.extractall(staging)  # noqa: S202 - our own archives, built by pack_runs
+            if target.exists():
+                shutil.rmtree(target)
+            (staging / name).rename(target)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        placed.append(target)
+    return placed
+
+
 def _mode_and_source(mode: str | None) -> tuple[str, str]:
     source = 'mode argument'
     if mode is None:
@@ -150,7 +224,7 @@ def make_logger(name: str, project: str, *, mode: str | None = None, save_dir: P
     from lightning.pytorch.loggers import WandbLogger
 
     resolved = tracking_mode(mode)
-    directory = save_dir or Path(os.environ.get('EX_COLOR_WANDB_DIR') or wandb_dir())
+    directory = save_dir or local_wandb_dir()
     directory.mkdir(parents=True, exist_ok=True)
     import wandb
 
@@ -248,7 +322,7 @@ class MemberWandbLogger(Logger, MemberLogger):
         self.configs = [dict(c) for c in configs] if configs is not None else [{} for _ in names]
         self.group, self.project, self.job_type, self.tags = group, project, job_type, list(tags)
         self.mode = tracking_mode(mode)
-        self._save_dir = save_dir or Path(os.environ.get('EX_COLOR_WANDB_DIR') or wandb_dir())
+        self._save_dir = save_dir or local_wandb_dir()
         self.runs: list[Any] = []
 
     @property

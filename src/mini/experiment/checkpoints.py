@@ -1,16 +1,18 @@
 """Where trained weights go: a local `runs/<slug>/` folder or a Modal Volume, behind one API.
 
 Design decisions:
-- A `CheckpointStore` is plain data (a folder path, and optionally the name and mount path of a
-  Modal Volume), so it pickles into a remote function as an argument and means the same thing
-  there. The folder is the path *as seen by the process that saves*: locally the runs folder,
-  remotely the Volume's mount path.
-- `save` writes `<root>/<key>.pt` atomically (temp file + rename), so a crashed run never leaves a
-  half-written checkpoint under the final name. Inside a Modal container it then commits the Volume
-  so other containers and the notebook can see the file.
-- `load` reads the local file when it exists; otherwise, for a Volume-backed store used from the
-  notebook, it reads the file through the Volume API. Checkpoints are state dicts loaded with
-  `weights_only=True` onto the CPU: no arbitrary code runs when loading.
+- A `CheckpointStore` is plain data (a local folder, and optionally the name, mount path and folder
+  of a Modal Volume), so it pickles into a remote function as an argument and means the same thing
+  there. Each process writes where it can: a Modal container (``MODAL_IS_REMOTE=1``) into the
+  Volume's mount (`remote_root`), committing the Volume after each save so the notebook and other
+  containers see the file; any other process (the notebook on the laptop) into the local `root`.
+- `save` writes the file atomically (temp file + rename), so a crashed run never leaves a
+  half-written checkpoint under the final name.
+- `load` reads the file the process would have written; outside a container, a key that is not in
+  the local folder is read from the Volume (a checkpoint a container saved). Checkpoints are state
+  dicts loaded with `weights_only=True` onto the CPU: no arbitrary code runs when loading.
+- The Volume is reached only through `open_volume(name)` (``read_file``, ``commit``), so a folder can
+  stand in for it (the tests use one).
 - Keys are restricted to `[A-Za-z0-9._-]` (no folders, no `..`), so a key can never escape the root.
 - The local runs folder is `runs/<experiment slug>/` under the project root, found by walking up
   from the working directory to the nearest `pyproject.toml` (notebooks run inside the repo; `runs/`
@@ -48,28 +50,38 @@ def in_modal_container() -> bool:
     return os.environ.get('MODAL_IS_REMOTE') == '1'
 
 
+def open_volume(name: str) -> Any:
+    """The Modal Volume called `name` (lazy: nothing is contacted until it is used)."""
+    import modal
+
+    return modal.Volume.from_name(name)
+
+
 @dataclass(frozen=True)
 class CheckpointStore:
     """Save and load state dicts by key, locally or on a Modal Volume."""
 
     root: str
-    """Folder holding `<key>.pt` files, as seen by the process that saves them."""
+    """Local folder holding `<key>.pt` files: where every process outside a container writes."""
     volume: str | None = None
-    """Name of the Modal Volume behind `root`, or None for a purely local folder."""
+    """Name of the Modal Volume containers write to, or None for a purely local store."""
     mount: str | None = None
-    """Where the Volume is mounted in containers (`root` lies inside it); required with `volume`."""
+    """Where the Volume is mounted in containers; required with `volume`."""
+    subdir: str = ''
+    """Folder inside the Volume that holds this store's files."""
 
     def __post_init__(self):
         if not isinstance(self.root, str) or not self.root:
             raise ValueError(f'CheckpointStore.root: expected a non-empty path string, got {self.root!r}')
         if (self.volume is None) != (self.mount is None):
             raise ValueError('CheckpointStore.volume and CheckpointStore.mount must be given together')
-        if self.mount is not None:
-            root, mount = PurePosixPath(self.root), PurePosixPath(self.mount)
-            if not mount.is_absolute() or not root.is_relative_to(mount):
-                raise ValueError(
-                    f'CheckpointStore.root {self.root!r} must lie inside the absolute mount {self.mount!r}'
-                )
+        if self.mount is not None and not PurePosixPath(self.mount).is_absolute():
+            raise ValueError(f'CheckpointStore.mount must be an absolute path, got {self.mount!r}')
+        sub = PurePosixPath(self.subdir)
+        if sub.is_absolute() or '..' in sub.parts:
+            raise ValueError(
+                f'CheckpointStore.subdir must be a relative folder inside the volume, got {self.subdir!r}'
+            )
 
     @classmethod
     def local(cls, root: str | Path) -> CheckpointStore:
@@ -77,16 +89,27 @@ class CheckpointStore:
         return cls(root=str(Path(root)))
 
     @classmethod
-    def on_volume(cls, volume: str, mount: str = '/checkpoints', subdir: str = '') -> CheckpointStore:
-        """A store on the Modal Volume `volume`, mounted at `mount` in containers."""
-        root = PurePosixPath(mount) / subdir if subdir else PurePosixPath(mount)
-        return cls(root=str(root), volume=volume, mount=mount)
+    def on_volume(
+        cls, volume: str, *, root: str | Path, mount: str = '/checkpoints', subdir: str = ''
+    ) -> CheckpointStore:
+        """A store that containers keep on the Modal Volume `volume` (mounted at `mount`) and the
+        notebook in the local folder `root`, reading the Volume for keys it does not have."""
+        return cls(root=str(Path(root)), volume=volume, mount=mount, subdir=subdir)
+
+    @property
+    def remote_root(self) -> PurePosixPath | None:
+        """The store's folder inside a container (None for a local store)."""
+        if self.mount is None:
+            return None
+        return PurePosixPath(self.mount) / self.subdir if self.subdir else PurePosixPath(self.mount)
 
     def path(self, key: str) -> Path:
-        """Local path of the checkpoint for `key`."""
+        """Path of the checkpoint for `key` as this process writes it."""
         if not isinstance(key, str) or not _KEY.match(key):
             raise ValueError(f'CheckpointStore key {key!r}: use letters, digits, ".", "_" and "-" only')
-        return Path(self.root) / f'{key}.pt'
+        remote = self.remote_root
+        folder = Path(remote) if remote is not None and in_modal_container() else Path(self.root)
+        return folder / f'{key}.pt'
 
     def save(self, key: str, state_dict: dict[str, Any]) -> Path:
         """Write `state_dict` under `key`; returns the file path."""
@@ -100,9 +123,7 @@ class CheckpointStore:
         target.parent.mkdir(parents=True, exist_ok=True)
         write_with(target, lambda f: torch.save(state_dict, f))
         if self.volume is not None and in_modal_container():
-            import modal
-
-            modal.Volume.from_name(self.volume).commit()
+            open_volume(self.volume).commit()
         return target
 
     def load(self, key: str) -> dict[str, Any]:
@@ -113,18 +134,17 @@ class CheckpointStore:
         if target.is_file():
             return torch.load(target, map_location='cpu', weights_only=True)
         if self.volume is not None and not in_modal_container():
-            data = self._read_from_volume(target)
+            inside = f'{self.subdir}/{key}.pt' if self.subdir else f'{key}.pt'
+            try:
+                data = b''.join(open_volume(self.volume).read_file(inside))
+            except FileNotFoundError as e:
+                raise FileNotFoundError(
+                    f'CheckpointStore: no checkpoint for key {key!r} at {target} nor on volume '
+                    f'{self.volume!r} at {inside}'
+                ) from e
             return torch.load(io.BytesIO(data), map_location='cpu', weights_only=True)
         raise FileNotFoundError(f'CheckpointStore: no checkpoint for key {key!r} at {target}')
 
     def exists(self, key: str) -> bool:
-        """Whether a local file exists for `key` (Volume contents are not listed from outside)."""
+        """Whether this process's file for `key` exists (Volume contents are not listed from outside)."""
         return self.path(key).is_file()
-
-    def _read_from_volume(self, target: Path) -> bytes:
-        import modal
-
-        assert self.mount is not None
-        inside = PurePosixPath(target.as_posix()).relative_to(self.mount)
-        volume = modal.Volume.from_name(self.volume)
-        return b''.join(volume.read_file(inside.as_posix()))

@@ -281,11 +281,14 @@ class Experiment:
     def checkpoints(self, *, root: str | Path | None = None, mount: str = '/checkpoints') -> CheckpointStore:
         """A checkpoint store for this experiment on the chosen backend.
 
-        Locally: `root` (default `<runs root>/<slug>`, see `checkpoints.runs_root`). On Modal: the Volume named after the
-        experiment slug, mounted at `mount` (added to `run.volumes`; do this before the session).
+        The notebook's own saves go to `root` (default `<runs root>/<slug>`, see `utils.paths.runs_root`)
+        on both backends. On Modal, containers save to the Volume named after the experiment slug,
+        mounted at `mount` (added to `run.volumes`; do this before the session), and the notebook
+        reads from the Volume the keys it does not have locally.
         """
+        local = Path(root) if root is not None else runs_root() / self.slug
         if self.backend.name == 'local':
-            return CheckpointStore.local(root if root is not None else runs_root() / self.slug)
+            return CheckpointStore.local(local)
         import modal
 
         volume_name = self.slug[:64]
@@ -295,4 +298,4 @@ class Experiment:
             self._checkpoint_volume = existing
         elif existing is not self._checkpoint_volume:
             raise ValueError(f'checkpoints: mount {mount!r} already holds another volume in run.volumes')
-        return CheckpointStore.on_volume(volume_name, mount=mount)
+        return CheckpointStore.on_volume(volume_name, root=local, mount=mount)

@@ -51,6 +51,14 @@ class ThitherSpec:
     options: Mapping[str, Any]
     """Keyword options given to the decorator, passed on to `modal.App.function`."""
 
+    def __repr__(self) -> str:
+        # `env` usually carries credentials: show its names, never its values.
+        shown = {
+            k: ({n: '***' for n in v} if k == 'env' and isinstance(v, Mapping) else v)
+            for k, v in self.options.items()
+        }
+        return f'ThitherSpec({self.name!r}, options={shown!r})'
+
     def __post_init__(self):
         if not inspect.iscoroutinefunction(self.fn):
             raise TypeError(f'thither: {self.name!r} must be an `async def` function')
