@@ -4,6 +4,7 @@
 #   ./go test             set up if needed, lint, run the test suite and smoke-run every notebook
 #   ./go run [ID] [...]   set up if needed and execute a notebook headless, in place (default: ex-2.10)
 #   ./go bench NAME       run benchmarks/NAME.py
+#   ./go results          rewrite README's experiment table from the executed notebooks' results
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -48,6 +49,14 @@ case "$cmd" in
   run)
     setup
     "$PY" -m utils.nbrun "${@:-ex-2.10}"
+    # an in-place run changed the notebooks' results: the README's table follows them
+    if [[ " $* " != *" --smoke "* ]]; then
+      "$PY" -m ex_color.experiments.readme README.md notebooks/*.ipynb
+    fi
+    ;;
+  results)
+    setup
+    "$PY" -m ex_color.experiments.readme README.md notebooks/*.ipynb "$@"
     ;;
   bench)
     setup
@@ -56,11 +65,11 @@ case "$cmd" in
     "$PY" "benchmarks/$name.py" "$@"
     ;;
   help | -h | --help)
-    sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'
     ;;
   *)
     echo "go: unknown command '$cmd'" >&2
-    sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//' >&2
     exit 2
     ;;
 esac

@@ -39,6 +39,7 @@ EXPECTED_FIGURES = {
         'ex-2.10-loss-colors-ablated-no-intervention-no-subspace',
         'ex-2.10-latents-ablated-no-intervention-no-subspace',
         'ex-2.10-loss-colors-ablated-unitarity',
+        'ex-2.10-seeds',
     ],
     'ex-2.9': [
         'ex-2.9-dopesheet',
@@ -48,6 +49,7 @@ EXPECTED_FIGURES = {
         'ex-2.9-pred-colors-ablated-no-intervention',
         'ex-2.9-loss-colors-ablated-no-intervention',
         'ex-2.9-latents-ablated-no-intervention',
+        'ex-2.9-seeds',
     ],
 }
 

@@ -1,4 +1,5 @@
-"""Pieces the numbered experiments share: test cubes, training loop wiring and the ablation summary."""
+"""Pieces the numbered experiments share: test cubes and training loop wiring (the ablation summary and
+thresholds live in `ex_color.evaluation.ablation`; re-exported here)."""
 
 from __future__ import annotations
 
@@ -7,20 +8,29 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import torch
 from torch import nn
 
 from ex_color.data.color_cube import ColorCube
 from ex_color.data.cyclic import arange_cyclic
-from ex_color.evaluation import evaluate_cube, named_color_errors
+from ex_color.evaluation.ablation import AblationSummary, ablation_summary, check_thresholds
 from ex_color.loss import RegularizerConfig
 from ex_color.model import CNColorMLP
 from ex_color.seed import set_deterministic_mode
-from ex_color.surgery import ablate
 from ex_color.training import FitResult, TrainingModule, fit
 from mini.temporal.dopesheet import Dopesheet
 from utils.paths import project_root
+
+__all__ = [
+    'AblationSummary',
+    'TestCubes',
+    'ablation_summary',
+    'check_thresholds',
+    'dopesheet_path',
+    'evaluation_cubes',
+    'model_state',
+    'train_model',
+]
 
 NOTEBOOKS = project_root() / 'notebooks'
 
@@ -84,41 +94,6 @@ def train_model(
         progress=progress,
         **fit_kwargs,
     )
-
-
-@dataclass(frozen=True)
-class AblationSummary:
-    """Before/after-ablation error statistics on the hd cube and at named colours."""
-
-    table: pd.DataFrame
-    """Rows: max, median and named colours; columns: baseline, ablated."""
-
-    def format(self) -> str:
-        return self.table.to_string(float_format=lambda v: f'{v:.3g}')
-
-
-def ablation_summary(model: nn.Module, hd_cube: ColorCube, dims: Sequence[int] = (0,)) -> AblationSummary:
-    ablated = ablate(model, 'bottleneck', list(dims))
-    cols = {}
-    for name, m in (('baseline', model), ('ablated', ablated)):
-        mse = evaluate_cube(m, hd_cube)['MSE']
-        stats = pd.Series({'max': float(np.max(mse)), 'median': float(np.median(mse))})
-        cols[name] = pd.concat([stats, named_color_errors(m)])
-    return AblationSummary(pd.DataFrame(cols))
-
-
-def check_thresholds(summary: AblationSummary) -> dict[str, bool]:
-    """The result criteria of the training issue, each as a named pass/fail."""
-    t = summary.table
-    return {
-        'baseline max <= 5e-4': t.loc['max', 'baseline'] <= 5e-4,
-        'baseline median <= 5e-5': t.loc['median', 'baseline'] <= 5e-5,
-        'ablated red >= 0.1': t.loc['red', 'ablated'] >= 0.1,
-        'ablated median <= 3e-4': t.loc['median', 'ablated'] <= 3e-4,
-        'ablated green, cyan, blue <= 2e-3': bool(
-            (t.loc[['green', 'cyan', 'blue'], 'ablated'] <= 2e-3).all()
-        ),
-    }
 
 
 def model_state(model: nn.Module) -> dict[str, torch.Tensor]:

@@ -1,0 +1,228 @@
+"""Judging an ablation: one model's summary, its metrics and thresholds, and their distribution over seeds.
+
+`ablation_summary(model, hd_cube)` tabulates the error before and after deleting the anchor's latent
+dimension: max and median over the hd cube and the error at named colours. `ablation_metrics` turns a
+summary (plus the error-vs-similarity correlation on the RGB cube) into the flat metrics a claim is
+made about, and `THRESHOLDS` are the criteria each metric is held to.
+
+Over seeds, `seed_metrics` gives one row of metrics per seed, `distribution_table` their median and
+interquartile range with the pass rate of each threshold and where one seed (seed 0, the story's
+seed) sits, and `paired_test` compares two configurations trained on the same seeds (Wilcoxon
+signed-rank on the per-seed differences).
+
+Design decisions:
+- Metrics are named columns (`METRICS` holds their labels), so tables, figures and prose say the
+  same thing in the same words.
+- The p-value of a paired test with every difference exactly zero is 1 (the samples are identical);
+  scipy would raise. Fewer than two seeds cannot be tested and raise.
+
+Deliberately not done: multiple-comparison correction, bootstrap intervals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from torch import nn
+
+from ex_color.data.color_cube import ColorCube
+from ex_color.evaluation.correlation import error_correlation
+from ex_color.evaluation.cube import evaluate_cube, named_color_errors
+from ex_color.surgery import ablate
+
+__all__ = [
+    'METRICS',
+    'THRESHOLDS',
+    'AblationSummary',
+    'PairedTest',
+    'Threshold',
+    'ablation_metrics',
+    'ablation_summary',
+    'check_thresholds',
+    'distribution_table',
+    'paired_test',
+    'seed_metrics',
+]
+
+RED_HSV = (0.0, 1.0, 1.0)
+SIMILARITY_POWER = 3.0
+"""Exponent of similarity-to-red in the error correlation (as the Ex 2.10.1 sweep scores)."""
+
+METRICS: dict[str, str] = {
+    'red': 'ablated MSE at red',
+    'median': 'median ablated MSE',
+    'worst_gcb': 'worst ablated MSE of green, cyan, blue',
+    'r': 'error-vs-similarity r',
+    'baseline_max': 'baseline max MSE',
+    'baseline_median': 'baseline median MSE',
+}
+"""Column name -> label of every metric `ablation_metrics` returns."""
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """A criterion one metric must meet."""
+
+    metric: str
+    limit: float
+    at_most: bool
+    """True: the metric must be <= limit; False: >= limit."""
+    label: str
+
+    def passes(self, value: float) -> bool:
+        return bool(value <= self.limit) if self.at_most else bool(value >= self.limit)
+
+
+THRESHOLDS: tuple[Threshold, ...] = (
+    Threshold('baseline_max', 5e-4, True, 'baseline max <= 5e-4'),
+    Threshold('baseline_median', 5e-5, True, 'baseline median <= 5e-5'),
+    Threshold('red', 0.1, False, 'ablated red >= 0.1'),
+    Threshold('median', 3e-4, True, 'ablated median <= 3e-4'),
+    Threshold('worst_gcb', 2e-3, True, 'ablated green, cyan, blue <= 2e-3'),
+)
+
+
+@dataclass(frozen=True)
+class AblationSummary:
+    """Before/after-ablation error statistics on the hd cube and at named colours."""
+
+    table: pd.DataFrame
+    """Rows: max, median and named colours; columns: baseline, ablated."""
+
+    def format(self) -> str:
+        return self.table.to_string(float_format=lambda v: f'{v:.3g}')
+
+
+def ablation_summary(model: nn.Module, hd_cube: ColorCube, dims: Sequence[int] = (0,)) -> AblationSummary:
+    ablated = ablate(model, 'bottleneck', list(dims))
+    cols = {}
+    for name, m in (('baseline', model), ('ablated', ablated)):
+        mse = evaluate_cube(m, hd_cube)['MSE']
+        summary = pd.Series({'max': float(np.max(mse)), 'median': float(np.median(mse))})
+        cols[name] = pd.concat([summary, named_color_errors(m)])
+    return AblationSummary(pd.DataFrame(cols))
+
+
+def ablation_metrics(
+    model: nn.Module, hd_cube: ColorCube, rgb_cube: ColorCube, dims: Sequence[int] = (0,)
+) -> dict[str, float]:
+    """The `METRICS` of one model: its ablation summary plus the error correlation on `rgb_cube`."""
+    t = ablation_summary(model, hd_cube, dims).table
+    ablated = evaluate_cube(ablate(model, 'bottleneck', list(dims)), rgb_cube)
+    return {
+        'red': float(t.loc['red', 'ablated']),
+        'median': float(t.loc['median', 'ablated']),
+        'worst_gcb': float(t.loc[['green', 'cyan', 'blue'], 'ablated'].max()),
+        'r': error_correlation(ablated, RED_HSV, SIMILARITY_POWER).r,
+        'baseline_max': float(t.loc['max', 'baseline']),
+        'baseline_median': float(t.loc['median', 'baseline']),
+    }
+
+
+def check_thresholds(summary: AblationSummary) -> dict[str, bool]:
+    """Each of `THRESHOLDS` as a named pass/fail for one model's summary."""
+    t = summary.table
+    values = {
+        'red': t.loc['red', 'ablated'],
+        'median': t.loc['median', 'ablated'],
+        'worst_gcb': t.loc[['green', 'cyan', 'blue'], 'ablated'].max(),
+        'baseline_max': t.loc['max', 'baseline'],
+        'baseline_median': t.loc['median', 'baseline'],
+    }
+    return {th.label: th.passes(float(values[th.metric])) for th in THRESHOLDS}
+
+
+def seed_metrics(
+    models: Mapping[int, nn.Module], hd_cube: ColorCube, rgb_cube: ColorCube, dims: Sequence[int] = (0,)
+) -> pd.DataFrame:
+    """One row per seed (index ``seed``): every metric, a ``pass:<label>`` column per threshold and
+    ``pass`` (all thresholds met)."""
+    if not models:
+        raise ValueError('seed_metrics: no models given')
+    rows = {}
+    for seed, model in models.items():
+        row: dict[str, float | bool] = dict(ablation_metrics(model, hd_cube, rgb_cube, dims))
+        checks = {f'pass:{th.label}': th.passes(float(row[th.metric])) for th in THRESHOLDS}
+        row.update(checks)
+        row['pass'] = all(checks.values())
+        rows[seed] = row
+    df = pd.DataFrame.from_dict(rows, orient='index')
+    df.index.name = 'seed'
+    return df
+
+
+def _fmt(v: float) -> str:
+    return f'{v:.2g}'
+
+
+def distribution_table(
+    df: pd.DataFrame, *, highlight: int = 0, metrics: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """Median [IQR] of each metric over the seeds, its threshold's pass rate, and where seed
+    `highlight` sits (its value and its rank from the worst, 1 = worst)."""
+    if highlight not in df.index:
+        raise KeyError(f'distribution_table: seed {highlight} is not among the seeds {list(df.index)}')
+    n = len(df)
+    by_metric = {th.metric: th for th in THRESHOLDS}
+    rows = {}
+    for m in metrics or list(METRICS):
+        values = df[m].astype(float)
+        q1, med, q3 = np.quantile(values, [0.25, 0.5, 0.75])
+        th = by_metric.get(m)
+        # worst first: a metric that must be small is worst when largest
+        worse = (
+            values > values[highlight]
+            if (th is None or th.at_most) and m != 'r'
+            else values < values[highlight]
+        )
+        rows[METRICS[m]] = {
+            'median [IQR]': f'{_fmt(med)} [{_fmt(q1)}, {_fmt(q3)}]',
+            'threshold': '' if th is None else th.label,
+            'pass rate': '' if th is None else f'{int(df[f"pass:{th.label}"].sum())}/{n}',
+            f'seed {highlight}': _fmt(float(values[highlight])),
+            f'seed {highlight} rank (1 = worst)': f'{int(worse.sum()) + 1}/{n}',
+        }
+    table = pd.DataFrame.from_dict(rows, orient='index')
+    table.index.name = 'metric'
+    return table
+
+
+@dataclass(frozen=True)
+class PairedTest:
+    """Two configurations trained on the same seeds, compared on one metric."""
+
+    metric: str
+    n: int
+    median_a: float
+    median_b: float
+    median_difference: float
+    """Median over seeds of b − a."""
+    b_higher: int
+    """Seeds where b's value is higher than a's."""
+    p: float
+    """Two-sided Wilcoxon signed-rank p-value."""
+
+
+def paired_test(a: pd.DataFrame, b: pd.DataFrame, metric: str) -> PairedTest:
+    """Wilcoxon signed-rank test of `metric` between `a` and `b` over the seeds both have."""
+    if metric not in a.columns or metric not in b.columns:
+        raise KeyError(f'paired_test: metric {metric!r} is not a column of both tables')
+    seeds = a.index.intersection(b.index)
+    if len(seeds) < 2:
+        raise ValueError(f'paired_test: need at least 2 seeds in common, got {list(seeds)}')
+    x, y = a.loc[seeds, metric].astype(float), b.loc[seeds, metric].astype(float)
+    diff = (y - x).to_numpy()
+    p = 1.0 if np.all(diff == 0) else float(stats.wilcoxon(x, y).pvalue)
+    return PairedTest(
+        metric,
+        len(seeds),
+        float(x.median()),
+        float(y.median()),
+        float(np.median(diff)),
+        int((diff > 0).sum()),
+        p,
+    )

@@ -1,0 +1,140 @@
+"""Prose rendered from results: what a notebook says about its seed and its seeds, with the numbers in.
+
+Notebooks display these as Markdown, so a sentence can never disagree with the run that printed it,
+and qualitative words (which configuration is better, whether a difference is significant) are
+chosen from the numbers rather than typed.
+
+Numbers are shown to two significant figures: the third varies between machines (same versions).
+"""
+
+from __future__ import annotations
+
+import platform
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from ex_color.evaluation.ablation import METRICS, THRESHOLDS, AblationSummary, PairedTest
+
+__all__ = ['environment', 'one_seed_markdown', 'over_seeds_markdown', 'paired_markdown']
+
+ALPHA = 0.05
+"""Significance level the paired comparisons are read at."""
+
+
+def g(v: float) -> str:
+    """Two significant figures."""
+    return f'{v:.2g}'
+
+
+def one_seed_markdown(summary: AblationSummary, seed: int) -> str:
+    """What ablation did to one seed's model, in numbers."""
+    t = summary.table
+    warm = ', '.join(f'{c} {g(t.loc[c, "ablated"])}' for c in ('orange', 'magenta', 'yellow') if c in t.index)
+    return (
+        f'For seed {seed}, ablating dimension 0 raises the error at pure red from '
+        f'{g(t.loc["red", "baseline"])} to {g(t.loc["red", "ablated"])}, while the median error over the '
+        f'high-resolution cube goes from {g(t.loc["median", "baseline"])} to {g(t.loc["median", "ablated"])}; '
+        f'green, cyan and blue end at {g(t.loc["green", "ablated"])}, {g(t.loc["cyan", "ablated"])} and '
+        f'{g(t.loc["blue", "ablated"])}. Near red: {warm}.'
+    )
+
+
+def _quartiles(values: pd.Series) -> str:
+    q1, med, q3 = np.quantile(values.astype(float), [0.25, 0.5, 0.75])
+    return f'{g(med)} (IQR {g(q1)}–{g(q3)})'
+
+
+def over_seeds_markdown(df: pd.DataFrame, *, name: str = '', highlight: int = 0) -> str:
+    """The distribution over seeds in two sentences: medians, the pass rate, and the highlighted seed."""
+    n = len(df)
+    passed = int(df['pass'].sum())
+    what = f' {name}' if name else ''
+    red = df['red'].astype(float)
+    rank = int((red > red[highlight]).sum()) + 1
+    failing = [th.label for th in THRESHOLDS if not df[f'pass:{th.label}'].all()]
+    fails = (
+        'every seed meets every threshold'
+        if not failing
+        else 'the thresholds missed most often: '
+        + ', '.join(f'{label} ({n - int(df[f"pass:{label}"].sum())}/{n} fail)' for label in failing)
+    )
+    return (
+        f'Over {n} seeds{what}, ablation leaves a median error at red of {_quartiles(red)}, a median '
+        f'ablated error over the cube of {_quartiles(df["median"])}, and a worst of green, cyan and blue of '
+        f'{_quartiles(df["worst_gcb"])}; the error-vs-similarity correlation r is {_quartiles(df["r"])}. '
+        f'**{passed} of {n} seeds ({passed / n:.0%}) meet every threshold**; {fails}. '
+        f'Seed {highlight} ranks {rank} of {n} by the error at red (1 = most red deleted).'
+    )
+
+
+def paired_markdown(tests: Sequence[PairedTest], a: str, b: str) -> str:
+    """A table of paired comparisons of `b` against `a` (same seeds), and one sentence reading it."""
+    lines = [
+        f'| metric | {a} (median) | {b} (median) | median of {b} − {a} | seeds where {b} is higher | p (Wilcoxon) |',
+        '|---|---:|---:|---:|---:|---:|',
+    ]
+    for t in tests:
+        lines.append(
+            f'| {METRICS.get(t.metric, t.metric)} | {g(t.median_a)} | {g(t.median_b)} | '
+            f'{g(t.median_difference)} | {t.b_higher}/{t.n} | {g(t.p)} |'
+        )
+    significant = [t for t in tests if t.p < ALPHA]
+    if significant:
+        said = '; '.join(
+            f'{METRICS.get(t.metric, t.metric)} {"higher" if t.median_difference > 0 else "lower"} '
+            f'(p = {g(t.p)})'
+            for t in significant
+        )
+        verdict = (
+            f'Significant at the {ALPHA:.0%} level, for {b} against {a}: {said}. '
+            'Other differences are within seed-to-seed variation.'
+        )
+    else:
+        verdict = (
+            f'No difference between {a} and {b} is significant at the {ALPHA:.0%} level over these '
+            f'{tests[0].n if tests else 0} seeds.'
+        )
+    return '\n'.join(lines) + '\n\n' + verdict
+
+
+def environment(threads: int | None = None) -> Mapping[str, str]:
+    """What produced these numbers: versions, the CPU's vector capability, the thread count."""
+    import lightning
+    import torch
+
+    return {
+        'python': platform.python_version(),
+        'torch': torch.__version__,
+        'lightning': lightning.__version__,
+        'numpy': np.__version__,
+        'cpu capability': str(torch.backends.cpu.get_cpu_capability()),
+        'torch threads': str(threads if threads is not None else torch.get_num_threads()),
+        'machine': platform.machine(),
+    }
+
+
+RESULTS_MIME = 'application/vnd.ex-color.results+json'
+"""Output type of the record a notebook leaves for `./go results` (see `ex_color.experiments.readme`)."""
+
+RESULT_METRICS = ('red', 'median', 'worst_gcb', 'r')
+
+
+def publish_results(nbid: str, title: str, description: str, df: pd.DataFrame) -> None:
+    """Leave this notebook's over-seeds results in its outputs, for the README's table."""
+    from IPython.display import display
+
+    n, passed = len(df), int(df['pass'].sum())
+    payload = {
+        'nbid': nbid,
+        'title': title,
+        'description': description,
+        'seeds': n,
+        'passed': passed,
+        'quartiles': {
+            m: [float(v) for v in np.quantile(df[m].astype(float), [0.25, 0.5, 0.75])] for m in RESULT_METRICS
+        },
+    }
+    text = f'Results recorded for the README ({n} seeds, {passed} meet every threshold).'
+    display({RESULTS_MIME: payload, 'text/plain': text}, raw=True)

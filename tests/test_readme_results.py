@@ -1,0 +1,79 @@
+"""The README's experiment table is the notebooks' own results: generated, checked, never typed."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from ex_color.experiments.readme import END, START, main, read_results, update_readme
+from ex_color.experiments.report import RESULTS_MIME
+from utils.paths import project_root
+
+ROOT = project_root()
+
+
+def test_the_committed_readme_matches_the_committed_notebooks():
+    notebooks = sorted((ROOT / 'notebooks').glob('*.ipynb'))
+    assert update_readme(ROOT / 'README.md', notebooks, check=True), 'run ./go results'
+
+
+def notebook(path: Path, record: dict | None) -> Path:
+    outputs = (
+        []
+        if record is None
+        else [
+            {'output_type': 'display_data', 'metadata': {}, 'data': {RESULTS_MIME: record, 'text/plain': 'r'}}
+        ]
+    )
+    cell = {'cell_type': 'code', 'source': '', 'metadata': {}, 'execution_count': 1, 'outputs': outputs}
+    path.write_text(json.dumps({'cells': [cell], 'metadata': {}, 'nbformat': 4, 'nbformat_minor': 5}))
+    return path
+
+
+def record(nbid: str, red: float) -> dict:
+    quartiles = {m: [0.5 * red, red, 1.5 * red] for m in ('red', 'median', 'worst_gcb', 'r')}
+    return {
+        'nbid': nbid,
+        'title': f'Ex {nbid}',
+        'description': 'd',
+        'seeds': 20,
+        'passed': 17,
+        'quartiles': quartiles,
+    }
+
+
+def test_the_table_is_rewritten_from_the_records_and_check_changes_nothing(tmp_path, capsys):
+    (tmp_path / 'notebooks').mkdir()
+    a = notebook(tmp_path / 'notebooks' / 'a.ipynb', record('2.10', 0.4))
+    b = notebook(tmp_path / 'notebooks' / 'b.ipynb', record('2.9', 0.3))
+    none = notebook(tmp_path / 'notebooks' / 'c.ipynb', None)  # a notebook without a record is skipped
+    readme = tmp_path / 'README.md'
+    readme.write_text(f'# Title\n\n{START}\n| stale |\n{END}\n\nAfter.\n')
+    before = readme.read_text()
+    assert main([str(readme), str(a), str(b), str(none), '--check']) == 1
+    assert readme.read_text() == before
+    assert 'run ./go results' in capsys.readouterr().err
+    assert main([str(readme), str(a), str(b), str(none)]) == 0
+    text = readme.read_text()
+    assert text.startswith('# Title\n\n') and text.endswith(f'{END}\n\nAfter.\n') and '| stale |' not in text
+    rows = [line for line in text.splitlines() if line.startswith('| [Ex')]
+    assert rows[0].startswith(
+        '| [Ex 2.9](notebooks/b.ipynb) | d | 17/20 | 0.3 [0.15, 0.45] |'
+    )  # 2.9 before 2.10
+    assert rows[1].startswith('| [Ex 2.10](notebooks/a.ipynb) | d | 17/20 | 0.4 [0.2, 0.6] |')
+    assert update_readme(readme, [a, b], check=True)
+
+
+def test_a_readme_without_its_block_or_a_notebook_with_two_records_is_refused(tmp_path):
+    readme = tmp_path / 'README.md'
+    readme.write_text('# no block\n')
+    nb = notebook(tmp_path / 'a.ipynb', record('2.10', 0.4))
+    with pytest.raises(ValueError, match='README.md: needs exactly one results block'):
+        update_readme(readme, [nb])
+    data = json.loads(nb.read_text())
+    data['cells'].append(data['cells'][0])
+    nb.write_text(json.dumps(data))
+    with pytest.raises(ValueError, match='a.ipynb: 2 results records'):
+        read_results(nb)
