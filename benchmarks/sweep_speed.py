@@ -31,12 +31,12 @@ import torch
 from torch.nn import functional as F
 
 from ex_color.experiments import ex_2_10
-from ex_color.experiments.common import dopesheet_path
 from ex_color.model import CNColorMLP
 from ex_color.training import StackedBatches, StackedColorMLP, fast_cpu_math
 from ex_color.training.run import seeds, train_members
 from ex_color.training.terms import per_member_loss, weighted_term
 from mini.temporal.dopesheet import Dopesheet
+from utils.paths import project_root
 
 
 def timed(fn: Callable[[], object]) -> tuple[float, float]:
@@ -149,7 +149,7 @@ def main() -> None:
     args = parser.parse_args()
     global WORKERS
     WORKERS = args.workers
-    dopesheet = Dopesheet.from_csv(dopesheet_path(ex_2_10.NBID))
+    dopesheet = Dopesheet.from_csv(project_root() / 'notebooks' / ex_2_10.DOPESHEET)
     steps = args.steps or len(dopesheet)
     print(f'load average before: {os.getloadavg()[0]:.2f} (cores: {os.cpu_count()})')
     if args.kernels:

@@ -32,6 +32,7 @@ from ex_color.seed import set_deterministic_mode
 from ex_color.training import fast_cpu_math
 from mini.temporal.dopesheet import Dopesheet
 from mini.temporal.timeline import Timeline
+from utils.paths import project_root
 
 
 def plain_loop(dopesheet: Dopesheet, steps: int, seed: int = 0) -> tuple[float, float]:
@@ -105,7 +106,7 @@ def main() -> None:
     parser.add_argument('--repeats', type=int, default=3)
     parser.add_argument('--steps', type=int, default=None, help='default: the length of the dopesheet')
     args = parser.parse_args()
-    dopesheet = Dopesheet.from_csv(ex_2_10.dopesheet_path(ex_2_10.NBID))
+    dopesheet = Dopesheet.from_csv(project_root() / 'notebooks' / ex_2_10.DOPESHEET)
     steps = args.steps or len(dopesheet)
     library(dopesheet, 20)  # warm-up: imports, first wandb service start
     a, loops, a_cpu, b, b_cpu = [], [], [], [], []

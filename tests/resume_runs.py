@@ -27,12 +27,13 @@ from torch.utils.data import DataLoader, RandomSampler
 from ex_color.data.color_cube import ColorCube
 from ex_color.data.cube_dataset import CubeDataset, exact_labels, redness, stochastic_labels
 from ex_color.experiments import ex_2_10
-from ex_color.experiments.common import dopesheet_path, train_model
+from ex_color.experiments.common import train_model
 from ex_color.model import CNColorMLP
 from ex_color.seed import set_deterministic_mode
 from ex_color.training import MemberSpec, TrainingModule, train_members
 from ex_color.training.checkpointing import save_state
 from mini.temporal.dopesheet import Dopesheet
+from tests.training_helpers import notebook_dopesheet
 
 
 class SaveWhenStopped(L.Callback):
@@ -46,7 +47,7 @@ class SaveWhenStopped(L.Callback):
 
 
 def _dopesheet() -> Dopesheet:
-    return Dopesheet.from_csv(dopesheet_path(ex_2_10.NBID))
+    return notebook_dopesheet(ex_2_10.DOPESHEET)
 
 
 def _ex210(args: argparse.Namespace) -> dict[str, torch.Tensor]:

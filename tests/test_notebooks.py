@@ -6,6 +6,7 @@ folder, so the committed notebooks and figures are never touched by the test sui
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
@@ -40,6 +41,7 @@ EXPECTED_FIGURES = {
         'ex-2.10-latents-ablated-no-intervention-no-subspace',
         'ex-2.10-loss-colors-ablated-unitarity',
         'ex-2.10-seeds',
+        'ex-2.10-training-history',
     ],
     'ex-2.9': [
         'ex-2.9-dopesheet',
@@ -50,6 +52,7 @@ EXPECTED_FIGURES = {
         'ex-2.9-loss-colors-ablated-no-intervention',
         'ex-2.9-latents-ablated-no-intervention',
         'ex-2.9-seeds',
+        'ex-2.9-training-history',
     ],
 }
 
@@ -216,3 +219,44 @@ def test_a_run_that_succeeds_moves_its_staged_figures_into_place_and_saves(tmp_p
     saved = nbformat.read(source, as_version=4)
     assert saved.cells[1].outputs[0]['text'] == 'done\n'
     assert set(picture_files(saved, source.parent)) == {figure, figure.with_name('probe.dark.png')}
+
+
+def _code_tree(source: str) -> ast.Module:
+    lines = [
+        line for line in source.replace('await ', '').splitlines() if not line.lstrip().startswith(('%', '!'))
+    ]
+    return ast.parse('\n'.join(lines))
+
+
+def _imported(tree: ast.Module) -> set[str]:
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {a.asname or a.name.split('.')[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            names |= {a.asname or a.name for a in node.names}
+    return names
+
+
+def cells_using_names_imported_elsewhere(nb: nbformat.NotebookNode) -> dict[int, list[str]]:
+    """Code cell index -> names it uses that only other cells import (re-running it alone would fail)."""
+    trees = [_code_tree(c.source) for c in nb.cells if c.cell_type == 'code']
+    imports = [_imported(t) for t in trees]
+    found = {}
+    for i, tree in enumerate(trees):
+        elsewhere = set().union(*(imports[:i] + imports[i + 1 :])) - imports[i]
+        used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+        if used & elsewhere:
+            found[i] = sorted(used & elsewhere)
+    return found
+
+
+@pytest.mark.parametrize('path', NOTEBOOKS, ids=notebook_id)
+def test_every_cell_imports_what_it_uses(path):
+    assert cells_using_names_imported_elsewhere(nbformat.read(path, as_version=4)) == {}
+
+
+def test_the_cell_import_check_catches_a_name_imported_in_another_cell():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell('import numpy as np'), nbformat.v4.new_code_cell('x = np.zeros(3)')]
+    assert cells_using_names_imported_elsewhere(nb) == {1: ['np']}

@@ -6,9 +6,8 @@ import pytest
 import torch
 
 from ex_color.experiments import ex_2_10
-from ex_color.experiments.common import dopesheet_path
 from ex_color.training import seeds, train_members
-from mini.temporal.dopesheet import Dopesheet
+from tests.training_helpers import notebook_dopesheet
 
 pytestmark = [
     pytest.mark.gpu,
@@ -21,7 +20,7 @@ STEPS = 160  # ten epochs: one validation round, the anchor term switched on
 def _sweep(accelerator: str):
     return train_members(
         seeds(range(60)),
-        dopesheet=Dopesheet.from_csv(dopesheet_path(ex_2_10.NBID)),
+        dopesheet=notebook_dopesheet(ex_2_10.DOPESHEET),
         regularizers=ex_2_10.regularizers(),
         make_data=ex_2_10.make_data,
         k_bottleneck=ex_2_10.K,

@@ -6,15 +6,15 @@ import numpy as np
 import pytest
 
 from ex_color.experiments import ex_2_10
-from ex_color.experiments.common import dopesheet_path
 from ex_color.training.schedule import Schedule
 from mini.temporal import DopesheetError
 from mini.temporal.dopesheet import Dopesheet
 from mini.temporal.timeline import Timeline
+from tests.training_helpers import notebook_dopesheet
 
 
 def sheet() -> Dopesheet:
-    return Dopesheet.from_csv(dopesheet_path(ex_2_10.NBID))
+    return notebook_dopesheet(ex_2_10.DOPESHEET)
 
 
 def test_a_shared_timeline_builds_the_same_schedule_as_realising_the_sheet_again():
@@ -49,3 +49,12 @@ def test_a_negative_learning_rate_after_step_0_is_refused_at_its_line_and_column
         DopesheetError, match=r"sheet\.csv, line 4, column 'lr': learning rate -0\.001 at step 500"
     ):
         Schedule.build(Dopesheet.from_csv(path), ex_2_10.regularizers())
+
+
+def test_a_regulariser_named_like_a_reserved_column_is_refused_by_name():
+    from dataclasses import replace
+
+    regs = ex_2_10.regularizers()
+    clash = [replace(regs[0], name='lr'), *regs[1:]]
+    with pytest.raises(ValueError, match=r"Regulariser names \['lr'\] are reserved for dopesheet columns"):
+        Schedule.build(sheet(), clash)

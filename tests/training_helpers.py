@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import torch
 from torch import nn
@@ -19,6 +21,14 @@ SHORT_SHEET = """STEP,PHASE,ACTION,lr,reg-separate,reg-anchor,reg-anti-subspace
 +0.5,,,,,,0.1
 40,,,0.05,0.01,0.5,0.03
 """
+
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / 'notebooks'
+
+
+def notebook_dopesheet(name: str) -> Dopesheet:
+    """A schedule that sits beside the notebooks, by file name (e.g. ``ex_2_10.DOPESHEET``)."""
+    return Dopesheet.from_csv(NOTEBOOKS / name)
 
 
 def short_dopesheet(text: str = SHORT_SHEET) -> Dopesheet:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -19,25 +18,16 @@ from ex_color.model import CNColorMLP
 from ex_color.seed import set_deterministic_mode
 from ex_color.training import FitResult, TrainingModule, fit
 from mini.temporal.dopesheet import Dopesheet
-from utils.paths import project_root
 
 __all__ = [
     'AblationSummary',
     'TestCubes',
     'ablation_summary',
     'check_thresholds',
-    'dopesheet_path',
     'evaluation_cubes',
     'model_state',
     'train_model',
 ]
-
-NOTEBOOKS = project_root() / 'notebooks'
-
-
-def dopesheet_path(nbid: str, variant: str = '') -> Path:
-    """The schedule beside notebook `nbid`: ``notebooks/ex-<nbid>-dopesheet[-<variant>].csv``."""
-    return NOTEBOOKS / f'ex-{nbid}-dopesheet{"-" + variant if variant else ""}.csv'
 
 
 @dataclass(frozen=True)

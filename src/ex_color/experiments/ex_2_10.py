@@ -1,30 +1,32 @@
 """Ex 2.10: delete only red, 5-D latent, no "desaturated" label.
 
-Trains `CNColorMLP(5, n_nonlinear=2)` for 1501 steps under ``notebooks/ex-2.10-dopesheet.csv`` with
-three regularisers on the bottleneck (Separate, an angular Anchor pulling red-labelled colours to
-e₀, and an anti-subspace term pushing everything off e₀), then ablates latent dimension 0.
+This module is the experiment's one declaration: the model shape (`K`, `N`), the regularisers, the
+data, and the names of the schedule files that sit beside the notebook (`DOPESHEET`,
+`DOPESHEET_UNITARITY`). The Ex 2.10 notebook, its command line, the Ex 2.10.1 sweep and the tests all
+train what this module declares; the library never opens the schedule files itself (callers pass a
+`Dopesheet`).
 
-Run: ``python -m ex_color.experiments.ex_2_10 --seed 0`` (``--seeds 0 1 2 3 4`` for several).
+Trains `CNColorMLP(5, n_nonlinear=2)` under the dopesheet with three regularisers on the bottleneck
+(Separate, an angular Anchor pulling red-labelled colours to e₀, and an anti-subspace term pushing
+everything off e₀), then ablates latent dimension 0.
+
+Run: ``python -m ex_color.experiments.ex_2_10 --seed 0`` (``--seeds 0 1 2 3 4`` for several) from the
+repository root, or pass ``--dopesheet PATH``.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+from pathlib import Path
 
 import numpy as np
 import torch
 
 from ex_color.data.color_cube import ColorCube
 from ex_color.data.cube_dataset import CubeDataset, redness
-from ex_color.experiments.common import (
-    ablation_summary,
-    check_thresholds,
-    dopesheet_path,
-    evaluation_cubes,
-    train_model,
-)
-from ex_color.loss import AngularAnchor, AxisAlignedSubspace, RegularizerConfig, Separate
+from ex_color.experiments.common import ablation_summary, check_thresholds, evaluation_cubes, train_model
+from ex_color.loss import AngularAnchor, AxisAlignedSubspace, RegularizerConfig, Separate, Unitarity
 from ex_color.training import FitResult, FixedBatches, RandomBatches
 from mini.temporal.dopesheet import Dopesheet
 
@@ -33,6 +35,10 @@ EXPERIMENT = f'Ex {NBID}: Ablate red (only), 5D, fewer labels'
 PROJECT = 'ex-color'
 K, N = 5, 2
 RED = (1.0, 0.0, 0.0, 0.0, 0.0)
+DOPESHEET = 'ex-2.10-dopesheet.csv'
+"""The schedule's file name, in the notebooks folder."""
+DOPESHEET_UNITARITY = 'ex-2.10-dopesheet-unitarity.csv'
+"""The schedule with a `reg-unit` column, for the run with `unitarity()` added."""
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +68,16 @@ def regularizers(prefix: str = 'reg-') -> list[RegularizerConfig]:
     ]
 
 
+def unitarity(prefix: str = 'reg-') -> RegularizerConfig:
+    """The unitarity term the comparison run adds: (‖z‖ − 1)² on the encoder's output, before normalisation."""
+    return RegularizerConfig(
+        name=f'{prefix}unit',
+        compute_loss_term=Unitarity(),
+        label_affinities=None,
+        layer_affinities=['encoder'],
+    )
+
+
 RED_RATE = 0.08
 """Peak probability that a colour carries the red label (at pure red)."""
 
@@ -85,9 +101,10 @@ def make_data(seed: int, label_scale: float = 1.0) -> tuple[RandomBatches, Fixed
     )
 
 
-def train(seed: int = 0, *, dopesheet: Dopesheet | None = None, **kwargs) -> FitResult:
+def train(seed: int = 0, *, dopesheet: Dopesheet, **kwargs) -> FitResult:
+    """One model of this experiment, trained under `dopesheet` (e.g. ``Dopesheet.from_csv(path)``)."""
     return train_model(
-        dopesheet=dopesheet or Dopesheet.from_csv(dopesheet_path(NBID)),
+        dopesheet=dopesheet,
         regularizers=regularizers(),
         make_data=make_data,
         k_bottleneck=K,
@@ -105,13 +122,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument('--seeds', type=int, nargs='+', dest='seed_list', help='several seeds')
     parser.add_argument('--wandb-mode', choices=['online', 'offline', 'disabled'], default=None)
     parser.add_argument('--no-progress', action='store_true')
+    parser.add_argument(
+        '--dopesheet',
+        type=Path,
+        default=Path('notebooks') / DOPESHEET,
+        help='schedule CSV (default: %(default)s)',
+    )
+    parser.add_argument(
+        '--max-steps', type=int, default=None, help='stop early (default: the whole schedule)'
+    )
     args = parser.parse_args(argv)
+    dopesheet = Dopesheet.from_csv(args.dopesheet)
     seeds = (args.seeds or []) + (args.seed_list or []) or [0]
     logging.basicConfig(level=logging.INFO, format='%(levelname).1s %(name)s: %(message)s')
     cubes = evaluation_cubes()
     passed = 0
     for seed in seeds:
-        result = train(seed, wandb_mode=args.wandb_mode, progress=not args.no_progress)
+        result = train(
+            seed,
+            dopesheet=dopesheet,
+            wandb_mode=args.wandb_mode,
+            progress=not args.no_progress,
+            max_steps=args.max_steps,
+        )
         summary = ablation_summary(result.module.model, cubes.hd_hsv)
         checks = check_thresholds(summary)
         passed += all(checks.values())

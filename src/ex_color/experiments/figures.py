@@ -137,3 +137,25 @@ def show_seed_metrics(
                 theme=theme,
             )
         )
+
+
+def show_training_history(
+    history: pd.DataFrame, dopesheet: Dopesheet, *, nbid: str, tags: Sequence[str] = ()
+) -> None:
+    """The main run's training and validation terms against step, on the dopesheet's time axis."""
+    from ex_color.vis.training_history import plot_training_history
+
+    with displayer_mpl(
+        _asset(nbid, 'training-history', tags),
+        alt_text='Two line charts sharing a step axis, titled "{title}": the training terms (window means) above '
+        'and the validation terms below, each on a logarithmic scale, with a faint vertical line where each phase '
+        'of the schedule starts.',
+    ) as show:
+        show(
+            lambda theme: plot_training_history(
+                history,
+                dopesheet,
+                title=f'Training history{SEP}{SEP.join(tags)}' if tags else 'Training history',
+                theme=theme,
+            )
+        )

@@ -11,13 +11,21 @@ from __future__ import annotations
 
 import platform
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ex_color.evaluation.ablation import METRICS, THRESHOLDS, AblationSummary, PairedTest
 
-__all__ = ['environment', 'one_seed_markdown', 'over_seeds_markdown', 'paired_markdown']
+__all__ = [
+    'environment',
+    'one_seed_markdown',
+    'over_seeds_markdown',
+    'paired_markdown',
+    'publish_results',
+    'regularizer_table',
+]
 
 ALPHA = 0.05
 """Significance level the paired comparisons are read at."""
@@ -138,3 +146,19 @@ def publish_results(nbid: str, title: str, description: str, df: pd.DataFrame) -
     }
     text = f'Results recorded for the README ({n} seeds, {passed} meet every threshold).'
     display({RESULTS_MIME: payload, 'text/plain': text}, raw=True)
+
+
+def regularizer_table(regularizers: Sequence[Any]) -> str:
+    """A declaration's regularisers as a Markdown table: what each term is, on which layer, for which labels."""
+    lines = ['| name | term | layers | labels | phases |', '|---|---|---|---|---|']
+    for r in regularizers:
+        labels = (
+            ', '.join(f'{k}: {v:g}' for k, v in r.label_affinities.items())
+            if r.label_affinities
+            else 'all samples'
+        )
+        lines.append(
+            f'| `{r.name}` | `{r.compute_loss_term!r}` | {", ".join(r.layer_affinities)} | {labels} | '
+            f'{", ".join(sorted(r.phases))} |'
+        )
+    return '\n'.join(lines)
