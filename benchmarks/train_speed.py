@@ -7,7 +7,7 @@ Times, in one process, on the Ex 2.10 configuration (1501 steps, batch 64, three
 (b) a minimal loop: the same model, losses, schedule, batches and step count, plain PyTorch;
 
 and prints both wall times and the ratio a/b (median over --repeats runs), then the time to run the
-model over the hd cube (120×24×24 = 69,120 colours) with latent capture.
+model over the test set's loss cube (150×24×24 = 86,400 colours) with latent capture.
 
     ./go bench train_speed [--repeats 3] [--steps 1501]
 """

@@ -137,3 +137,27 @@ def test_score_validation():
         ScoreByHSVSimilarity(plan, (0.0, 1.0, 1.0), -1, 8)
     with pytest.raises(ValueError, match='anchor_hsv'):
         ScoreByHSVSimilarity(plan, (0.0, 2.0, 1.0), 3, 8)
+
+
+def test_there_is_one_evaluation_stack_the_notebooks_cubes_and_colours_are_the_test_sets():
+    import numpy as np
+    import torch
+
+    from ex_color.evaluation import named_color_errors
+    from ex_color.experiments.common import evaluation_cubes
+    from ex_color.model import CNColorMLP
+
+    test_set, cubes = TestSet.create(), evaluation_cubes()
+    for mine, theirs in (
+        (cubes.hsv, test_set.color_slice_cube),
+        (cubes.hd_hsv, test_set.loss_cube),
+        (cubes.rgb, test_set.latent_cube),
+    ):
+        assert mine.shape == theirs.shape
+        assert np.array_equal(mine.rgb_grid, theirs.rgb_grid)
+    torch.manual_seed(0)
+    model = CNColorMLP(5, n_nonlinear=2).eval()
+    errors = named_color_errors(model)
+    table = test_set.evaluate(model).named_colors
+    assert list(errors.index) == list(table['name'])  # one table of named colours, one spelling
+    assert np.allclose(errors.to_numpy(), table['MSE'].to_numpy())

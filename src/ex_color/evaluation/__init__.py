@@ -6,17 +6,16 @@ from ex_color.evaluation.correlation import (
     format_correlation,
     vibrancy_error_correlation,
 )
-from ex_color.evaluation.cube import SUMMARY_COLORS, evaluate_cube, named_color_errors
+from ex_color.evaluation.cube import evaluate_cube, named_color_errors, named_color_table
 from ex_color.evaluation.named_table import TableColumns, named_error_table, table_columns
 from ex_color.evaluation.pareto import pareto_front
 from ex_color.evaluation.results import Result, results_to_dataframe
 from ex_color.evaluation.scoring import EvaluationPlan, ScoreByHSVSimilarity
 from ex_color.evaluation.similarity import hsv_similarity, hue_similarity
 from ex_color.evaluation.table_render import hex_color, to_latex, to_markdown, to_styled_html
-from ex_color.evaluation.test_set import TestSet, named_color_table, normalize_tags
+from ex_color.evaluation.test_set import TestSet, normalize_tags
 
 __all__ = [
-    'SUMMARY_COLORS',
     'Correlation',
     'EvaluationPlan',
     'Result',

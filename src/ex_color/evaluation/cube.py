@@ -2,8 +2,9 @@
 
 `evaluate_cube` is the seed notebook's ``test(model, cube)``: it returns the cube with three new
 variables, ``recon`` [..., 3], ``MSE`` (one value per grid cell, no trailing singleton axis) and
-``latents`` [..., D]. `named_color_errors` gives the per-colour MSE at a fixed set of named
-colours, the numbers the experiment summaries print.
+``latents`` [..., D]. `named_color_table` is the one table of named colours (12 hues at full
+saturation and value, then 5 greys) that every evaluation uses; `named_color_errors` gives the
+per-colour MSE at those colours, the numbers the experiment summaries print.
 
 Design decisions:
 - `evaluate_cube` does its own tensor work (the float64 -> float32 copy of the grid and the MSE) on
@@ -33,24 +34,25 @@ import torch
 from torch import nn
 
 from ex_color.data.color_cube import ColorCube
-from ex_color.data.colors import hsv2rgb
+from ex_color.data.colors import grays5, hsv2rgb, hues12
 from ex_color.inference import infer
 from ex_color.intervention import InterventionConfig
 from ex_color.runtime import fast_cpu_math
 
-# (name, hue, saturation, value) of the colours whose error experiments report.
-SUMMARY_COLORS: tuple[tuple[str, float, float, float], ...] = (
-    ('red', 0.0, 1.0, 1.0),
-    ('orange', 30 / 360, 1.0, 1.0),
-    ('yellow', 60 / 360, 1.0, 1.0),
-    ('green', 120 / 360, 1.0, 1.0),
-    ('cyan', 180 / 360, 1.0, 1.0),
-    ('blue', 240 / 360, 1.0, 1.0),
-    ('magenta', 300 / 360, 1.0, 1.0),
-    ('white', 0.0, 0.0, 1.0),
-    ('grey', 0.0, 0.0, 0.5),
-    ('black', 0.0, 0.0, 0.0),
-)
+
+def named_color_table() -> pd.DataFrame:
+    """The default named colours: 12 hues at full saturation and value, then 5 greys."""
+    rows = [(name, (float(h), 1.0, 1.0)) for name, h in hues12.items()]
+    rows += [(name, (0.0, 0.0, float(v))) for name, v in grays5.items()]
+    hsv = np.array([r[1] for r in rows])
+    rgb = hsv2rgb(hsv)
+    return pd.DataFrame(
+        {
+            'name': [r[0] for r in rows],
+            'hsv': [r[1] for r in rows],
+            'rgb': [tuple(float(c) for c in row) for row in rgb],
+        }
+    )
 
 
 def evaluate_cube(
@@ -76,11 +78,11 @@ def named_color_errors(
     model: nn.Module,
     *,
     interventions: Sequence[InterventionConfig] = (),
-    colors: Sequence[tuple[str, float, float, float]] = SUMMARY_COLORS,
+    colors: pd.DataFrame | None = None,
 ) -> pd.Series:
-    """MSE of the reconstruction at each named colour, indexed by name."""
-    hsv = np.array([c[1:] for c in colors], dtype=np.float64)
-    x = torch.tensor(hsv2rgb(hsv), dtype=torch.float32)
+    """MSE of the reconstruction at each named colour (default: `named_color_table`), indexed by name."""
+    table = named_color_table() if colors is None else colors
+    x = torch.tensor(np.array(table['rgb'].tolist(), dtype=np.float64), dtype=torch.float32)
     out = infer(model, x, interventions=interventions, layer=None)
     mse = ((out.recon - x) ** 2).mean(dim=-1).numpy()
-    return pd.Series(mse.astype(np.float64), index=[c[0] for c in colors], name='MSE')
+    return pd.Series(mse.astype(np.float64), index=list(table['name']), name='MSE')

@@ -38,9 +38,8 @@ import torch
 from torch import nn
 
 from ex_color.data.color_cube import ColorCube
-from ex_color.data.colors import grays5, hsv2rgb, hues12
 from ex_color.data.cyclic import arange_cyclic
-from ex_color.evaluation.cube import evaluate_cube
+from ex_color.evaluation.cube import evaluate_cube, named_color_table
 from ex_color.inference import infer
 from ex_color.intervention import InterventionConfig
 
@@ -58,21 +57,6 @@ def normalize_tags(tags: Iterable[str], argument: str = 'tags') -> tuple[str, ..
         if tag not in out:
             out.append(tag)
     return tuple(out)
-
-
-def named_color_table() -> pd.DataFrame:
-    """The default named colours: 12 hues at full saturation and value, then 5 greys."""
-    rows = [(name, (float(h), 1.0, 1.0)) for name, h in hues12.items()]
-    rows += [(name, (0.0, 0.0, float(v))) for name, v in grays5.items()]
-    hsv = np.array([r[1] for r in rows])
-    rgb = hsv2rgb(hsv)
-    return pd.DataFrame(
-        {
-            'name': [r[0] for r in rows],
-            'hsv': [r[1] for r in rows],
-            'rgb': [tuple(float(c) for c in row) for row in rgb],
-        }
-    )
 
 
 @dataclass(frozen=True, eq=False)  # eq on DataFrames/cubes is ambiguous; compare fields explicitly

@@ -6,12 +6,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-import numpy as np
 import torch
 from torch import nn
 
 from ex_color.data.color_cube import ColorCube
-from ex_color.data.cyclic import arange_cyclic
+from ex_color.evaluation import TestSet
 from ex_color.evaluation.ablation import AblationSummary, ablation_summary, check_thresholds
 from ex_color.loss import RegularizerConfig
 from ex_color.model import CNColorMLP
@@ -32,25 +31,20 @@ __all__ = [
 
 @dataclass(frozen=True)
 class TestCubes:
-    """The seed's three evaluation cubes."""
+    """The test set's three cubes (`TestSet.create`), under the names the notebooks use."""
 
     hsv: ColorCube
-    """24 hues × 4 saturations × 8 values, axes permuted to `svh` (colour-slice figure)."""
+    """12 hues × 4 saturations × 5 values, axes `svh` (colour-slice figure)."""
     hd_hsv: ColorCube
-    """120 hues × 24 × 24 (error figure and summary numbers)."""
+    """150 hues (overlapping red on both sides) × 24 × 24 (error figure and summary numbers)."""
     rgb: ColorCube
-    """20³ RGB grid (latent figure)."""
+    """20³ RGB grid (latent figure and the error-vs-similarity correlation)."""
 
 
 def evaluation_cubes() -> TestCubes:
-    hsv = ColorCube.from_hsv(
-        h=arange_cyclic(step_size=1 / 24), s=np.linspace(0, 1, 4), v=np.linspace(0, 1, 8)
-    ).permute('svh')
-    hd = ColorCube.from_hsv(
-        h=arange_cyclic(step_size=1 / 240), s=np.linspace(0, 1, 48), v=np.linspace(0, 1, 48)
-    )
-    rgb = ColorCube.from_rgb(r=np.linspace(0, 1, 20), g=np.linspace(0, 1, 20), b=np.linspace(0, 1, 20))
-    return TestCubes(hsv=hsv, hd_hsv=hd[::2, ::2, ::2], rgb=rgb)
+    """The one evaluation stack's cubes: those of `TestSet.create()`."""
+    test_set = TestSet.create()
+    return TestCubes(hsv=test_set.color_slice_cube, hd_hsv=test_set.loss_cube, rgb=test_set.latent_cube)
 
 
 def train_model(

@@ -61,12 +61,13 @@ def over_seeds_markdown(df: pd.DataFrame, *, name: str = '', highlight: int = 0)
     what = f' {name}' if name else ''
     red = df['red'].astype(float)
     rank = int((red > red[highlight]).sum()) + 1
-    failing = [th.label for th in THRESHOLDS if not df[f'pass:{th.label}'].all()]
+    fails_of = {th.label: n - int(df[f'pass:{th.label}'].sum()) for th in THRESHOLDS}
+    failing = sorted((label for label, k in fails_of.items() if k), key=lambda label: -fails_of[label])
     fails = (
         'every seed meets every threshold'
         if not failing
         else 'the thresholds missed most often: '
-        + ', '.join(f'{label} ({n - int(df[f"pass:{label}"].sum())}/{n} fail)' for label in failing)
+        + ', '.join(f'{label} ({fails_of[label]}/{n} fail)' for label in failing)
     )
     return (
         f'Over {n} seeds{what}, ablation leaves a median error at red of {_quartiles(red)}, a median '
