@@ -1,0 +1,92 @@
+"""Schedule search: a batch of Optuna trials × seeds trains as one run; the study stops and resumes."""
+
+from __future__ import annotations
+
+import pytest
+
+from ex_color.search import Objective, open_study, search_batch
+from ex_color.training import train_members
+from mini.temporal.template import SearchParam, SheetTemplate
+from tests.training_helpers import SHORT_SHEET, data, regularizers
+
+# line 2: 0,Train,,0.01,0.01,0.5,0.25   line 4: 40,,,0.05,0.01,0.5,0.03
+SPACE = [SearchParam('anchor', 2, 'reg-anchor', 0.05, 1.0, log=True)]
+OBJECTIVES = [Objective('val_recon', 'minimize'), Objective('val_reg-anchor', 'minimize')]
+
+
+def template() -> SheetTemplate:
+    return SheetTemplate(SHORT_SHEET, SPACE, source='short.csv')
+
+
+def run_count(calls: list[int]):
+    def train(specs):
+        calls.append(len(specs))
+        return train_members(
+            specs,
+            dopesheet=template().base,
+            regularizers=regularizers(),
+            make_data=data,
+            k_bottleneck=5,
+            n_nonlinear=2,
+            run_name='search-test',
+            max_steps=8,
+            val_every_n_epochs=1,
+            wandb_mode='disabled',
+            progress=False,
+        )
+
+    return train
+
+
+def test_a_batch_trains_every_trial_and_seed_in_one_run_and_tells_medians(tmp_path):
+    calls: list[int] = []
+    study = open_study(tmp_path / 'study.db', 'test', OBJECTIVES)
+    outcomes = search_batch(
+        study,
+        template(),
+        OBJECTIVES,
+        batch_size=3,
+        seeds=[0, 1],
+        train=run_count(calls),
+        score=lambda m: m.metrics,
+    )
+    assert calls == [6], 'three trials × two seeds, one run'
+    assert [o.number for o in outcomes] == [0, 1, 2]
+    done = [t for t in study.trials if t.state.name == 'COMPLETE']
+    assert len(done) == 3
+    for o, t in zip(outcomes, done, strict=True):
+        assert t.values == [o.medians['val_recon'], o.medians['val_reg-anchor']]
+        assert t.params == o.values and 0.05 <= o.values['anchor'] <= 1.0
+        assert t.user_attrs['worst']['val_recon'] >= o.medians['val_recon']  # the worse of two seeds
+
+
+def test_a_stopped_study_resumes_from_its_stored_trials(tmp_path):
+    path = tmp_path / 'runs' / 'study.db'
+    first = open_study(path, 'resume', OBJECTIVES)
+    search_batch(
+        first, template(), OBJECTIVES, batch_size=2, seeds=[0], train=run_count([]), score=lambda m: m.metrics
+    )
+    del first  # the session ends
+    again = open_study(path, 'resume', OBJECTIVES)
+    assert len(again.trials) == 2
+    outcomes = search_batch(
+        again, template(), OBJECTIVES, batch_size=2, seeds=[0], train=run_count([]), score=lambda m: m.metrics
+    )
+    assert [o.number for o in outcomes] == [2, 3]
+    assert len(again.trials) == 4
+    with pytest.raises(ValueError, match=r"study.db: study 'resume' was made for directions"):
+        open_study(path, 'resume', [Objective('val_recon', 'maximize'), Objective('val_reg-anchor')])
+
+
+def test_a_point_that_breaks_the_sheet_is_told_failed_with_its_line_and_never_trained(tmp_path):
+    sheet = 'STEP,PHASE,ACTION,lr,reg-separate,reg-anchor,reg-anti-subspace\n0,Train,,0.01,0.01,0.5,0.25\n20,,,,,,0.1\n40,,,0.05,0.01,0.5,0.03\n'
+    bad = SheetTemplate(sheet, [SearchParam('turn', 3, 'STEP', 45, 60)], source='short.csv')
+    calls: list[int] = []
+    study = open_study(tmp_path / 's.db', 'bad', OBJECTIVES)
+    outcomes = search_batch(
+        study, bad, OBJECTIVES, batch_size=2, seeds=[0], train=run_count(calls), score=lambda m: m.metrics
+    )
+    assert calls == []
+    assert all(o.medians is None and "line 3, column 'STEP'" in o.error for o in outcomes)
+    assert [t.state.name for t in study.trials] == ['FAIL', 'FAIL']
+    assert "line 3, column 'STEP'" in study.trials[0].user_attrs['error']
