@@ -97,8 +97,7 @@ class AblationSummary:
         return self.table.to_string(float_format=lambda v: f'{v:.3g}')
 
 
-def ablation_summary(model: nn.Module, hd_cube: ColorCube, dims: Sequence[int] = (0,)) -> AblationSummary:
-    ablated = ablate(model, 'bottleneck', list(dims))
+def _summary(model: nn.Module, ablated: nn.Module, hd_cube: ColorCube) -> AblationSummary:
     cols = {}
     for name, m in (('baseline', model), ('ablated', ablated)):
         mse = evaluate_cube(m, hd_cube)['MSE']
@@ -107,33 +106,35 @@ def ablation_summary(model: nn.Module, hd_cube: ColorCube, dims: Sequence[int] =
     return AblationSummary(pd.DataFrame(cols))
 
 
-def ablation_metrics(
-    model: nn.Module, hd_cube: ColorCube, rgb_cube: ColorCube, dims: Sequence[int] = (0,)
-) -> dict[str, float]:
-    """The `METRICS` of one model: its ablation summary plus the error correlation on `rgb_cube`."""
-    t = ablation_summary(model, hd_cube, dims).table
-    ablated = evaluate_cube(ablate(model, 'bottleneck', list(dims)), rgb_cube)
+def ablation_summary(model: nn.Module, hd_cube: ColorCube, dims: Sequence[int] = (0,)) -> AblationSummary:
+    return _summary(model, ablate(model, 'bottleneck', list(dims)), hd_cube)
+
+
+def _summary_metrics(summary: AblationSummary) -> dict[str, float]:
+    t = summary.table
     return {
         'red': float(t.loc['red', 'ablated']),
         'median': float(t.loc['median', 'ablated']),
         'worst_gcb': float(t.loc[['green', 'cyan', 'blue'], 'ablated'].max()),
-        'r': error_correlation(ablated, RED_HSV, SIMILARITY_POWER).r,
         'baseline_max': float(t.loc['max', 'baseline']),
         'baseline_median': float(t.loc['median', 'baseline']),
     }
 
 
+def ablation_metrics(
+    model: nn.Module, hd_cube: ColorCube, rgb_cube: ColorCube, dims: Sequence[int] = (0,)
+) -> dict[str, float]:
+    """The `METRICS` of one model: its ablation summary plus the error correlation on `rgb_cube`."""
+    ablated = ablate(model, 'bottleneck', list(dims))
+    metrics = _summary_metrics(_summary(model, ablated, hd_cube))
+    metrics['r'] = error_correlation(evaluate_cube(ablated, rgb_cube), RED_HSV, SIMILARITY_POWER).r
+    return {m: metrics[m] for m in METRICS}
+
+
 def check_thresholds(summary: AblationSummary) -> dict[str, bool]:
     """Each of `THRESHOLDS` as a named pass/fail for one model's summary."""
-    t = summary.table
-    values = {
-        'red': t.loc['red', 'ablated'],
-        'median': t.loc['median', 'ablated'],
-        'worst_gcb': t.loc[['green', 'cyan', 'blue'], 'ablated'].max(),
-        'baseline_max': t.loc['max', 'baseline'],
-        'baseline_median': t.loc['median', 'baseline'],
-    }
-    return {th.label: th.passes(float(values[th.metric])) for th in THRESHOLDS}
+    values = _summary_metrics(summary)
+    return {th.label: th.passes(values[th.metric]) for th in THRESHOLDS}
 
 
 def seed_metrics(

@@ -29,6 +29,7 @@ from ex_color.experiments.common import TestCubes, train_model
 from ex_color.experiments.figures import show_latents, show_loss, show_reconstruction, show_seed_metrics
 from ex_color.loss import RegularizerConfig
 from ex_color.training.run import MakeData, RunResult, seeds, train_members
+from ex_color.training.tracking import with_credentials
 from mini.experiment import Experiment
 from mini.temporal.dopesheet import Dopesheet
 from utils.logging import SimpleLoggingConfig
@@ -95,18 +96,13 @@ class NotebookTrainer:
     ) -> Callable[..., Awaitable[tuple[nn.Module, pd.DataFrame]]]:
         """`one`, registered on `run`: ``await train(dopesheet, regularizers, seed=...)`` trains here, or on
         Modal when the experiment runs there (this machine's wandb credentials go along)."""
-        from ex_color.training.tracking import credentials
-
-        env = {**credentials(), **dict(modal_options.pop('env', None) or {})}
-        if env:
-            modal_options['env'] = env
 
         async def train(
             dopesheet: Dopesheet, regularizers: Sequence[RegularizerConfig], *, seed: int
         ) -> tuple[nn.Module, pd.DataFrame]:
             return self.one(dopesheet, regularizers, seed=seed)
 
-        return run.thither(**modal_options)(train)
+        return run.thither(**with_credentials(modal_options))(train)
 
     def seeds(
         self,

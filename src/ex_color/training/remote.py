@@ -41,7 +41,13 @@ from typing import Any
 from ex_color.training.fit import _positive
 from ex_color.training.run import MemberSpec, RunResult, _check_specs, train_members
 from ex_color.training.shards import split
-from ex_color.training.tracking import credentials, local_wandb_dir, pack_runs, tracking_mode, unpack_runs
+from ex_color.training.tracking import (
+    local_wandb_dir,
+    pack_runs,
+    tracking_mode,
+    unpack_runs,
+    with_credentials,
+)
 
 __all__ = ['shard_trainer', 'train_members_on']
 
@@ -68,10 +74,7 @@ def shard_trainer(run: Any, **modal_options: Any) -> Callable[..., Any]:
     This machine's wandb credentials are added to the containers' environment (``env=``), unless
     `modal_options` sets them already.
     """
-    env = {**credentials(), **dict(modal_options.pop('env', None) or {})}
-    if env:
-        modal_options['env'] = env
-    return run.thither(**modal_options)(_train_shard)
+    return run.thither(**with_credentials(modal_options))(_train_shard)
 
 
 async def train_members_on(

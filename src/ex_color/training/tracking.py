@@ -57,14 +57,7 @@ def server_url() -> str:
 
 def has_api_key() -> bool:
     """An API key in ``WANDB_API_KEY`` or a ``wandb login`` entry in ``~/.netrc`` (or ``$NETRC``)."""
-    if os.environ.get('WANDB_API_KEY'):
-        return True
-    try:
-        rc = netrc.netrc(os.environ.get('NETRC') or None)
-    except (FileNotFoundError, netrc.NetrcParseError, OSError):
-        return False
-    hosts = {'api.wandb.ai', urlsplit(server_url()).hostname or ''}
-    return any(rc.authenticators(h) is not None for h in hosts if h)
+    return 'WANDB_API_KEY' in credentials()
 
 
 def credentials() -> dict[str, str]:
@@ -89,6 +82,12 @@ def credentials() -> dict[str, str]:
     if url:
         out['WANDB_BASE_URL'] = url
     return out
+
+
+def with_credentials(modal_options: dict[str, Any]) -> dict[str, Any]:
+    """`modal_options` with this machine's `credentials` added to ``env`` (values given there win)."""
+    env = {**credentials(), **dict(modal_options.get('env') or {})}
+    return {**modal_options, 'env': env} if env else {k: v for k, v in modal_options.items() if k != 'env'}
 
 
 def local_wandb_dir() -> Path:
