@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ex_color.search import Objective, open_study, search_batch
+from ex_color.evaluation.ablation import Threshold
+from ex_color.search import Objective, ScheduleSearch, open_study, search_batch
 from ex_color.training import train_members
 from mini.temporal.template import SearchParam, SheetTemplate
 from tests.training_helpers import SHORT_SHEET, data, regularizers
@@ -90,3 +91,67 @@ def test_a_point_that_breaks_the_sheet_is_told_failed_with_its_line_and_never_tr
     assert all(o.medians is None and "line 3, column 'STEP'" in o.error for o in outcomes)
     assert [t.state.name for t in study.trials] == ['FAIL', 'FAIL']
     assert "line 3, column 'STEP'" in study.trials[0].user_attrs['error']
+
+
+def search(path, calls, **kw) -> ScheduleSearch:
+    return ScheduleSearch(
+        path,
+        'test',
+        template(),
+        OBJECTIVES,
+        train=run_count(calls),
+        score=lambda m: {**m.metrics, 'twice': 2 * m.metrics['val_recon']},
+        **{'seeds': (0, 1), 'batch_size': 2, **kw},
+    )
+
+
+def test_a_search_starts_from_the_template_and_a_rerun_trains_only_what_is_missing(tmp_path):
+    calls: list[int] = []
+    first = search(tmp_path / 'study.db', calls)
+    first.run(3)
+    assert calls == [4, 2], 'batches of two trials x two seeds, the last one short'
+    df = first.trials()
+    assert list(df.index) == [0, 1, 2] and (df['state'] == 'COMPLETE').all()
+    assert df.loc[0, 'template'] and df.loc[0, 'anchor'] == 0.5  # the sheet's own line-2 value
+    assert list(df['batch']) == [0, 0, 1]
+    assert (df['twice'] == 2 * df['val_recon']).all(), 'every scored metric is kept as a median'
+
+    calls.clear()
+    again = search(tmp_path / 'study.db', calls)  # a new session, the same declaration
+    assert again.name == first.name
+    again.run(3)
+    assert calls == [], 'nothing left to train'
+    again.run(4)
+    assert calls == [2] and len(again.trials()) == 4
+
+    other = search(tmp_path / 'study.db', [], seeds=(0, 1, 2))
+    assert other.name != first.name, 'another declaration, another study'
+
+
+def test_constraints_mark_trials_infeasible_and_interrupted_trials_fail(tmp_path):
+    keep = Threshold('val_recon', 1e9, True, 'recon small')
+    never = Threshold('val_recon', 1e9, False, 'recon huge')
+    s = search(tmp_path / 'c.db', [], constraints=(keep, never))
+    s.run(2)
+    df = s.trials()
+    assert not df['feasible'].any()
+    assert all(len(t.user_attrs['constraints']) == 2 for t in s.study.trials)
+    assert all(t.user_attrs['constraints'][0] < 0 < t.user_attrs['constraints'][1] for t in s.study.trials)
+
+    s.study.ask()  # a session killed mid-batch leaves a trial running
+    s.run(3)
+    df = s.trials()
+    assert df.loc[2, 'state'] == 'FAIL' and df.loc[2, 'error'] == 'interrupted before it was told'
+    assert (df['state'] == 'COMPLETE').sum() == 3
+
+
+def test_a_batch_with_no_valid_point_stops_the_search(tmp_path):
+    sheet = 'STEP,PHASE,ACTION,lr,reg-separate,reg-anchor,reg-anti-subspace\n0,Train,,0.01,0.01,0.5,0.25\n20,,,,,,0.1\n40,,,0.05,0.01,0.5,0.03\n'
+    bad = SheetTemplate(sheet, [SearchParam('turn', 3, 'STEP', 45, 60)], source='short.csv')
+    s = ScheduleSearch(
+        tmp_path / 'b.db', 'bad', bad, OBJECTIVES, train=run_count([]), score=lambda m: m.metrics
+    )
+    with pytest.raises(
+        ValueError, match=r'short.csv: every point of a batch made an invalid sheet, e.g. .*line 3'
+    ):
+        s.run(2, start_from_template=False)

@@ -73,3 +73,20 @@ def test_a_parameter_with_an_impossible_range_is_refused():
         SearchParam('x', 1, 'lr', 0.1, 1.0)
     with pytest.raises(ValueError, match='at least one parameter'):
         SearchSpace(())
+
+
+def test_a_parameter_over_several_lines_sets_each_of_their_cells():
+    # lines 5 and 6 hold lr 0.1 from step 750 until the +0.9 row: one "peak learning rate"
+    t = SheetTemplate.from_csv(SHEET, [SearchParam('lr_peak', (5, 6), 'lr', 0.01, 1.0, log=True)])
+    assert t.current() == {'lr_peak': 0.1}
+    ds = t.fill({'lr_peak': 0.3})
+    lr = [(k.t, k.value) for k in ds.keyframes('lr')]
+    assert lr[-3:] == [(750, 0.3), (1425, 0.3), (1500, 0.05)]
+    with pytest.raises(ValueError, match=r"'lr_peak': line names a line twice"):
+        SearchParam('lr_peak', (5, 5), 'lr', 0.01, 1.0)
+    with pytest.raises(ValueError, match=r"same cell\(s\) \[\(5, 'lr'\)\]"):
+        SearchSpace((SearchParam('a', (5, 6), 'lr', 0.1, 1), SearchParam('b', 5, 'lr', 0.1, 1)))
+    # cells that differ in the template: the template is not a point of the space
+    differ = SheetTemplate.from_csv(SHEET, [SearchParam('lr_any', (5, 7), 'lr', 0.01, 1.0)])
+    with pytest.raises(ValueError, match=r"'lr_any' spans lines \(5, 7\) of 'lr', whose cells differ"):
+        differ.current()

@@ -8,7 +8,9 @@ applies to every point, and a bad point is refused by its file, line and column 
 
 Design decisions:
 - Cells are addressed by (line, column) of the file, 1-based like editors and `DopesheetError`; the
-  header is line 1. A parameter may name any cell, keyed or empty, of a property or of ``STEP``.
+  header is line 1. A parameter may name any cell, keyed or empty, of a property or of ``STEP``, or
+  the same column on several lines (``line=(5, 6)``: a value held over a stretch, e.g. a peak
+  learning rate), which all take the parameter's value.
 - ``STEP`` cells take whole numbers (values are rounded; an absolute step is written without a '+').
 - The filled sheet's source names the template and the point, e.g. ``ex-2.10-dopesheet.csv @ trial 7``.
 - Values are checked against their parameter's range when filling: an optimiser proposing outside it
@@ -38,8 +40,8 @@ class SearchParam:
 
     name: str
     """Name of the parameter (what an optimiser calls it)."""
-    line: int
-    """CSV line of the cell (the header is line 1)."""
+    line: int | tuple[int, ...]
+    """CSV line of the cell (the header is line 1), or several lines that take the same value."""
     column: str
     """Column of the cell, as in the header (``STEP`` or a property, e.g. ``reg-anchor``)."""
     low: float
@@ -51,14 +53,24 @@ class SearchParam:
         where = f'SearchParam {self.name!r}'
         if not isinstance(self.name, str) or not self.name.isidentifier():
             raise ValueError(f'{where}: name must be an identifier, got {self.name!r}')
-        if isinstance(self.line, bool) or not isinstance(self.line, int) or self.line < 2:
-            raise ValueError(f'{where}: line must be an int >= 2 (line 1 is the header), got {self.line!r}')
+        lines = self.line if isinstance(self.line, tuple) else (self.line,)
+        if not lines or any(isinstance(n, bool) or not isinstance(n, int) or n < 2 for n in lines):
+            raise ValueError(
+                f'{where}: line must be an int >= 2 (line 1 is the header) or a tuple of them, got {self.line!r}'
+            )
+        if len(set(lines)) != len(lines):
+            raise ValueError(f'{where}: line names a line twice: {self.line!r}')
         if not all(isinstance(v, int | float) and math.isfinite(v) for v in (self.low, self.high)):
             raise ValueError(f'{where}: low and high must be finite numbers, got {self.low!r}, {self.high!r}')
         if not self.low < self.high:
             raise ValueError(f'{where}: low must be < high, got low={self.low!r}, high={self.high!r}')
         if self.log and self.low <= 0:
             raise ValueError(f'{where}: a log scale needs low > 0, got low={self.low!r}')
+
+    @property
+    def lines(self) -> tuple[int, ...]:
+        """Every line whose cell in `column` takes this parameter's value."""
+        return self.line if isinstance(self.line, tuple) else (self.line,)
 
     @property
     def is_step(self) -> bool:
@@ -77,7 +89,7 @@ class SearchSpace:
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise ValueError(f'SearchSpace: parameter names repeat: {dupes}')
-        cells = [(p.line, p.column) for p in self.params]
+        cells = [(line, p.column) for p in self.params for line in p.lines]
         same = sorted({c for c in cells if cells.count(c) > 1})
         if same:
             raise ValueError(f'SearchSpace: two parameters vary the same cell(s) {same}')
@@ -98,6 +110,8 @@ class SheetTemplate:
     def __init__(self, text: str, space: SearchSpace | Sequence[SearchParam], source: str = '<text>') -> None:
         self.space = space if isinstance(space, SearchSpace) else SearchSpace(tuple(space))
         self.source = source
+        self.csv = text
+        """The template's CSV text, as given."""
         self.base = Dopesheet.from_text(text, source)  # the template itself must be a valid sheet
         self._rows = list(csv.reader(io.StringIO(text)))
         header = [h.strip() for h in self._rows[0]]
@@ -106,19 +120,20 @@ class SheetTemplate:
             bare = name.split(':', 1)[0]
             self._column_at[bare] = header.index(name)
         for p in self.space:
-            if p.line > len(self._rows):
+            if max(p.lines) > len(self._rows):
                 raise ValueError(
-                    f'{source}: SearchParam {p.name!r} names line {p.line}; the file has {len(self._rows)}'
+                    f'{source}: SearchParam {p.name!r} names line {max(p.lines)}; the file has {len(self._rows)}'
                 )
             if p.column not in self._column_at:
                 raise ValueError(
                     f'{source}: SearchParam {p.name!r} names column {p.column!r}; the columns are {list(self._column_at)}'
                 )
-            if p.is_step and self._rows[p.line - 1][self._column_at['STEP']].strip().startswith('+'):
-                raise ValueError(
-                    f'{source}, line {p.line}: SearchParam {p.name!r} varies a relative step; '
-                    'write that row with an absolute step in the template'
-                )
+            for line in p.lines if p.is_step else ():
+                if self._rows[line - 1][self._column_at['STEP']].strip().startswith('+'):
+                    raise ValueError(
+                        f'{source}, line {line}: SearchParam {p.name!r} varies a relative step; '
+                        'write that row with an absolute step in the template'
+                    )
 
     @classmethod
     def from_csv(cls, path: str | Path, space: SearchSpace | Sequence[SearchParam]) -> SheetTemplate:
@@ -126,10 +141,21 @@ class SheetTemplate:
         return cls(path.read_text(encoding='utf-8-sig'), space, source=str(path))
 
     def current(self) -> dict[str, float | None]:
-        """The template's own value of each parameter's cell (None for an empty cell)."""
+        """The template's own value of each parameter's cell (None for an empty cell); a parameter over
+        several lines whose cells differ is an error (the template is not a point of its space)."""
         out: dict[str, float | None] = {}
         for p in self.space:
-            cell = self._rows[p.line - 1][self._column_at[p.column]].strip()
+            col = self._column_at[p.column]
+            cells = {
+                (self._rows[line - 1][col].strip() if col < len(self._rows[line - 1]) else '')
+                for line in p.lines
+            }
+            if len(cells) > 1:
+                raise ValueError(
+                    f'{self.source}: SearchParam {p.name!r} spans lines {p.lines} of {p.column!r}, whose cells '
+                    f'differ: {sorted(cells)}'
+                )
+            cell = cells.pop()
             out[p.name] = float(cell) if cell else None
         return out
 
@@ -146,10 +172,11 @@ class SheetTemplate:
             v = values[p.name]
             if not isinstance(v, int | float) or not math.isfinite(v) or not p.low <= v <= p.high:
                 raise ValueError(f'{self.source}: {p.name}={v!r} is outside its range [{p.low}, {p.high}]')
-            row = rows[p.line - 1]
             col = self._column_at[p.column]
-            row.extend([''] * (col + 1 - len(row)))
-            row[col] = str(round(v)) if p.is_step else repr(float(v))
+            for line in p.lines:
+                row = rows[line - 1]
+                row.extend([''] * (col + 1 - len(row)))
+                row[col] = str(round(v)) if p.is_step else repr(float(v))
         out = io.StringIO()
         csv.writer(out, lineterminator='\n').writerows(rows)
         return out.getvalue()
@@ -171,7 +198,7 @@ class SheetTemplate:
                 continue
             step = float(cell)
             if previous is not None and step <= previous[1]:
-                varied = {p.line for p in self.space if p.is_step}
+                varied = {line for p in self.space if p.is_step for line in p.lines}
                 blame = previous[0] if previous[0] in varied and line not in varied else line
                 raise DopesheetError(
                     source,
