@@ -113,3 +113,26 @@ def test_seed_figure_refuses_what_it_cannot_draw_by_name():
         plot_seed_metrics({'a': good, 'b': good.drop(columns='r')}, ['red', 'r'])
     with pytest.raises(ValueError, match=r"group 'a'.*log-scaled \['r'\]"):
         plot_seed_metrics({'a': table([0.1, 0.2], r=[-0.1, 0.3])}, ['r'], log=['r'])
+
+
+def test_the_search_verdict_is_chosen_by_the_paired_tests_direction_and_significance():
+    from ex_color.evaluation.ablation import PairedTest
+    from ex_color.experiments.report import search_markdown
+
+    def t(metric, a, b, p):
+        return PairedTest(metric, 20, a, b, b - a, 15 if b > a else 5, p)
+
+    in_search = {'searched': {'red': 0.5}, 'ex-2.10': {'red': 0.4}}
+
+    def verdict(red, median, gcb):
+        tests = {'red': red, 'median': median, 'worst_gcb': gcb}
+        return search_markdown(
+            tests, chosen='searched', reference='ex-2.10', in_search=in_search, search_seeds=4
+        )
+
+    same = t('median', 1e-4, 1e-4, 0.9), t('worst_gcb', 1e-3, 1e-3, 0.8)
+    assert 'deletes more red than ex-2.10' in verdict(t('red', 0.3, 0.5, 0.01), *same)
+    assert 'but at a cost' in verdict(t('red', 0.3, 0.5, 0.01), t('median', 1e-4, 3e-4, 0.01), same[1])
+    less = verdict(t('red', 0.4, 0.1, 0.002), *same)
+    assert 'deletes less red than ex-2.10' in less and 'fresh seeds reverse it' in less
+    assert 'within seed-to-seed variation' in verdict(t('red', 0.4, 0.42, 0.6), *same)

@@ -227,3 +227,21 @@ def test_live_mode_renders_a_preview_and_still_writes_files(figdir):
     assert themes == [Theme('indeterminate'), Theme('light'), Theme('dark')]
     assert (figdir / 'live.png').exists() and (figdir / 'live.dark.png').exists()
     assert plt.get_fignums() == []
+
+
+def test_a_notebook_output_file_follows_the_figures_redirect_and_staging(tmp_path, monkeypatch):
+    from utils.nb.paths import FIGURES_STAGE_ENV, commit_staged, write_output
+
+    # smoke: redirected into the run's folder, never beside the committed notebook
+    monkeypatch.setenv(FIGURES_DIR_ENV, str(tmp_path / 'smoke'))
+    assert write_output('notebooks/ex-9-dopesheet.csv', b'a') == (tmp_path / 'smoke' / 'ex-9-dopesheet.csv')
+    assert (tmp_path / 'smoke' / 'ex-9-dopesheet.csv').read_bytes() == b'a'
+    assert not (REPO / 'notebooks' / 'ex-9-dopesheet.csv').exists()
+    # in place: staged until the run succeeds, then moved to its final path
+    monkeypatch.delenv(FIGURES_DIR_ENV)
+    monkeypatch.setenv(FIGURES_STAGE_ENV, str(tmp_path / 'stage'))
+    final = tmp_path / 'out' / 'ex-9-dopesheet.csv'
+    assert write_output(final, b'b') == final
+    assert not final.exists(), 'nothing reaches its final path before the run succeeds'
+    commit_staged(tmp_path / 'stage')
+    assert final.read_bytes() == b'b'

@@ -43,6 +43,12 @@ EXPECTED_FIGURES = {
         'ex-2.10-seeds',
         'ex-2.10-training-history',
     ],
+    'ex-2.10.2': [
+        'ex-2.10.2-search-progress',
+        'ex-2.10.2-search-front',
+        'ex-2.10.2-dopesheet',
+        'ex-2.10.2-seeds',
+    ],
     'ex-2.9': [
         'ex-2.9-dopesheet',
         'ex-2.9-pred-colors-no-intervention',
@@ -55,6 +61,10 @@ EXPECTED_FIGURES = {
         'ex-2.9-training-history',
     ],
 }
+
+
+EXPECTED_OUTPUTS = {'ex-2.10.2': ['ex-2.10.2-dopesheet.csv']}
+"""Files a notebook writes besides its figures (beside the notebook in place; with the figures in smoke)."""
 
 
 def notebook_id(path: Path) -> str:
@@ -106,6 +116,13 @@ def test_notebook_runs_in_smoke_mode_and_writes_its_figures(path, tmp_path, monk
     for stem in EXPECTED_FIGURES.get(notebook_id(path), []):
         assert f'{stem}.png' in written, stem
         assert f'{stem}.dark.png' in written, stem
+    for name in EXPECTED_OUTPUTS.get(notebook_id(path), []):  # files besides figures, redirected likewise
+        assert (tmp_path / 'figures' / name).is_file(), name
+    if notebook_id(path) == 'ex-2.10.2':
+        from mini.temporal.dopesheet import Dopesheet
+
+        found = Dopesheet.from_csv(tmp_path / 'figures' / 'ex-2.10.2-dopesheet.csv')
+        assert len(found) == len(Dopesheet.from_csv(path.parent / 'ex-2.10-dopesheet.csv'))
     pictures = picture_files(nb, path.parent)
     assert pictures, 'the notebook shows no figures'
     assert all(p.exists() and p.parent == tmp_path / 'figures' for p in pictures)

@@ -11,8 +11,8 @@ re-run or a resumed session only trains what is missing), starting from the temp
 and `trials()` is the study as a table.
 
 Constraints (e.g. "the baseline reconstruction stays within its thresholds") are `Threshold`s on
-seed medians; Optuna's samplers rank a point that breaks one behind every point that keeps them all
-(``constraints_func``), and `trials()` says which trials are feasible.
+seed medians; they are set on each trial (``Trial.set_constraint``), Optuna's samplers rank a point
+that breaks one behind every point that keeps them all, and `trials()` says which are feasible.
 
 Design decisions:
 - A point whose sheet is invalid (e.g. a transition moved past the next keyframe) is told as FAILED
@@ -34,10 +34,11 @@ Deliberately not here: the choice of objectives and space (a notebook declares t
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,9 +51,29 @@ from ex_color.training.run import MemberResult, MemberSpec, RunResult
 from mini.temporal.headers import DopesheetError
 from mini.temporal.template import SheetTemplate
 
-__all__ = ['Objective', 'ScheduleSearch', 'TrialOutcome', 'constraint_values', 'open_study', 'search_batch']
+__all__ = [
+    'Objective',
+    'ScheduleSearch',
+    'TrialOutcome',
+    'choose',
+    'constraint_values',
+    'feasible_front',
+    'open_study',
+    'search_batch',
+    'search_batch_async',
+]
 
 log = logging.getLogger(__name__)
+
+
+def _optuna() -> Any:
+    """Optuna, imported without tqdm's warning that ipywidgets is missing (it names the install path)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings('ignore', message='IProgress not found')
+        import optuna
+    return optuna
 
 
 @dataclass(frozen=True)
@@ -80,10 +101,6 @@ class TrialOutcome:
     error: str | None = None
 
 
-def _stored_constraints(trial: Any) -> Sequence[float]:
-    return trial.user_attrs['constraints']
-
-
 def constraint_values(medians: Mapping[str, float], constraints: Sequence[Threshold]) -> list[float]:
     """Optuna's constraint values (<= 0 is kept) of each threshold, relative to its limit."""
     out = []
@@ -102,14 +119,13 @@ def open_study(
     *,
     seed: int = 0,
     population: int = 50,
-    constrained: bool = False,
 ) -> Any:
     """The study `name` in the SQLite file `path` (created if absent), with `objectives`' directions.
 
-    `population` is NSGA-II's generation size (several objectives); `constrained` makes the sampler
-    read each trial's ``constraints`` attribute (set by `search_batch` when given constraints).
+    `population` is NSGA-II's generation size (several objectives). Constraints need no setting here:
+    `search_batch` sets them on each trial (``Trial.set_constraint``) and the samplers read them.
     """
-    import optuna
+    optuna = _optuna()
 
     if not objectives:
         raise ValueError('open_study: give at least one Objective')
@@ -117,13 +133,10 @@ def open_study(
     path.parent.mkdir(parents=True, exist_ok=True)
     directions = [o.direction for o in objectives]
     storage = f'sqlite:///{path}'
-    constraints_func = _stored_constraints if constrained else None
     sampler = (
-        optuna.samplers.NSGAIISampler(
-            seed=seed, population_size=max(population, 2), constraints_func=constraints_func
-        )
+        optuna.samplers.NSGAIISampler(seed=seed, population_size=max(population, 2))
         if len(objectives) > 1
-        else optuna.samplers.TPESampler(seed=seed, constraints_func=constraints_func)
+        else optuna.samplers.TPESampler(seed=seed)
     )
     study = optuna.create_study(
         study_name=name, storage=storage, directions=directions, load_if_exists=True, sampler=sampler
@@ -139,32 +152,60 @@ def _worst(values: np.ndarray, direction: str) -> float:
     return float(values.max() if direction == 'minimize' else values.min())
 
 
-def search_batch(
+Train = Callable[[list[MemberSpec]], RunResult]
+"""Trains member specs as one run of the engine (``train_members`` with the experiment's settings)."""
+AsyncTrain = Callable[[list[MemberSpec]], Awaitable[RunResult]]
+"""The same, awaited (e.g. `train_members_on` a Modal backend)."""
+
+
+def _drive(steps: Generator[list[MemberSpec], RunResult, Any], train: Train) -> Any:
+    """Run a search generator to its end, training each batch of specs it yields with `train`."""
+    try:
+        specs = next(steps)
+        while True:
+            specs = steps.send(_checked(train(specs)))
+    except StopIteration as done:
+        return done.value
+
+
+async def _drive_async(steps: Generator[list[MemberSpec], RunResult, Any], train: AsyncTrain) -> Any:
+    try:
+        specs = next(steps)
+        while True:
+            specs = steps.send(_checked(await train(specs)))
+    except StopIteration as done:
+        return done.value
+
+
+def _checked(result: Any) -> RunResult:
+    if inspect.isawaitable(result):
+        raise TypeError(
+            'search: train returned an awaitable; use the async form (search_batch_async, run_async)'
+        )
+    return result
+
+
+def _batch(
     study: Any,
     template: SheetTemplate,
     objectives: Sequence[Objective],
     *,
     batch_size: int,
     seeds: Sequence[int],
-    train: Callable[[list[MemberSpec]], RunResult],
     score: Callable[[MemberResult], Mapping[str, float]],
     constraints: Sequence[Threshold] = (),
     batch: int | None = None,
-) -> list[TrialOutcome]:
-    """Ask for `batch_size` points, train each over `seeds` in one run, tell the study; see the module doc.
-
-    `batch` numbers the batch in the trials' attributes (default: one more than the study's last).
-    """
-    import optuna
+) -> Generator[list[MemberSpec], RunResult, list[TrialOutcome]]:
+    """One batch: ask, yield the specs to train, receive their run, score and tell."""
+    optuna = _optuna()
 
     start = time.perf_counter()
-    if batch is None:
-        batch = 1 + max((t.user_attrs.get('batch', -1) for t in study.trials), default=-1)
-
     if batch_size < 1 or not seeds:
         raise ValueError(
             f'search_batch: need batch_size >= 1 and at least one seed, got {batch_size}, {list(seeds)}'
         )
+    if batch is None:
+        batch = 1 + max((t.user_attrs.get('batch', -1) for t in study.trials), default=-1)
     asked, specs, outcomes = {}, [], {}
     for _ in range(batch_size):
         trial = study.ask()
@@ -183,7 +224,9 @@ def search_batch(
             MemberSpec(seed, dopesheet=sheet, name=f'trial-{trial.number} seed-{seed}') for seed in seeds
         ]
     if specs:
-        result = train(specs)
+        trained_at = time.perf_counter()
+        result = yield specs
+        train_seconds = time.perf_counter() - trained_at
         by_trial: dict[int, list[Mapping[str, float]]] = {n: [] for n in asked}
         for member in result:
             number = int(member.name.split(' ')[0].removeprefix('trial-'))
@@ -202,11 +245,33 @@ def search_batch(
             trial.set_user_attr('worst', worst)
             trial.set_user_attr('medians', everything)
             trial.set_user_attr('batch_seconds', seconds)
+            trial.set_user_attr('train_seconds', train_seconds)
+            trial.set_user_attr('members', len(specs))
             if constraints:
-                trial.set_user_attr('constraints', constraint_values(everything, constraints))
+                values_ = constraint_values(everything, constraints)
+                trial.set_user_attr('constraints', values_)
+                for th, v in zip(constraints, values_, strict=True):
+                    trial.set_constraint(th.label, v)
             study.tell(trial, [medians[o.metric] for o in objectives])
             outcomes[number] = TrialOutcome(number, values, medians, worst)
     return [outcomes[n] for n in sorted(outcomes)]
+
+
+def search_batch(
+    study: Any, template: SheetTemplate, objectives: Sequence[Objective], *, train: Train, **kw: Any
+) -> list[TrialOutcome]:
+    """Ask for `batch_size` points, train each over `seeds` in one run (`train`), score every member
+    (`score`), tell the study; see the module doc. Keywords: ``batch_size``, ``seeds``, ``score``,
+    ``constraints`` (thresholds on seed medians) and ``batch`` (the batch's number in the trials'
+    attributes; default one more than the study's last)."""
+    return _drive(_batch(study, template, objectives, **kw), train)
+
+
+async def search_batch_async(
+    study: Any, template: SheetTemplate, objectives: Sequence[Objective], *, train: AsyncTrain, **kw: Any
+) -> list[TrialOutcome]:
+    """`search_batch` with an awaited `train` (a batch on Modal: `train_members_on`)."""
+    return await _drive_async(_batch(study, template, objectives, **kw), train)
 
 
 @dataclass
@@ -219,7 +284,8 @@ class ScheduleSearch:
     """Start of the study's name; a fingerprint of the declaration follows it."""
     template: SheetTemplate
     objectives: Sequence[Objective]
-    train: Callable[[list[MemberSpec]], RunResult]
+    train: Train | AsyncTrain
+    """Trains a batch's member specs; `run` needs a plain function, `run_async` takes either."""
     score: Callable[[MemberResult], Mapping[str, float]]
     seeds: Sequence[int] = (0, 1, 2, 3)
     batch_size: int = 32
@@ -257,7 +323,6 @@ class ScheduleSearch:
                 self.objectives,
                 seed=self.sampler_seed,
                 population=self.batch_size,
-                constrained=bool(self.constraints),
             )
         return self._study
 
@@ -270,7 +335,21 @@ class ScheduleSearch:
         points; invalid points do not count towards `n_trials`, but a batch with no valid point at all
         is an error (the space is unlikely to be what was meant).
         """
-        import optuna
+        return _drive(self._batches(n_trials, start_from_template), self.train)  # type: ignore[arg-type]
+
+    async def run_async(self, n_trials: int, *, start_from_template: bool = True) -> list[TrialOutcome]:
+        """`run`, awaiting `train` when it is async (a notebook whose batches go to Modal)."""
+
+        async def train(specs: list[MemberSpec]) -> RunResult:
+            out = self.train(specs)
+            return await out if inspect.isawaitable(out) else out
+
+        return await _drive_async(self._batches(n_trials, start_from_template), train)
+
+    def _batches(
+        self, n_trials: int, start_from_template: bool
+    ) -> Generator[list[MemberSpec], RunResult, list[TrialOutcome]]:
+        optuna = _optuna()
 
         if n_trials < 1:
             raise ValueError(f'ScheduleSearch.run: n_trials must be >= 1, got {n_trials}')
@@ -301,13 +380,12 @@ class ScheduleSearch:
         while (done := trained()) < n_trials:
             size = min(self.batch_size, n_trials - done)
             start = time.perf_counter()
-            new = search_batch(
+            new = yield from _batch(
                 study,
                 self.template,
                 self.objectives,
                 batch_size=size,
                 seeds=self.seeds,
-                train=self.train,
                 score=self.score,
                 constraints=self.constraints,
             )
@@ -338,8 +416,37 @@ class ScheduleSearch:
             row['feasible'] = t.state.name == 'COMPLETE' and (cons is None or all(c <= 0 for c in cons))
             row['template'] = bool(attrs.get('template', False))
             row['batch_seconds'] = attrs.get('batch_seconds')
+            row['train_seconds'] = attrs.get('train_seconds')
+            row['members'] = attrs.get('members')
             row['error'] = attrs.get('error')
             rows[t.number] = row
         df = pd.DataFrame.from_dict(rows, orient='index')
         df.index.name = 'trial'
         return df
+
+
+def feasible_front(trials: pd.DataFrame, objectives: Sequence[Objective]) -> pd.DataFrame:
+    """The feasible trained trials that no other feasible trial beats on every objective (empty when
+    no trial is feasible)."""
+    from ex_color.evaluation.pareto import pareto_front
+
+    ok = trials[trials['feasible'].astype(bool)]
+    if ok.empty:
+        return ok
+    return pareto_front(
+        ok,
+        minimize=[o.metric for o in objectives if o.direction == 'minimize'],
+        maximize=[o.metric for o in objectives if o.direction == 'maximize'],
+    )
+
+
+def choose(trials: pd.DataFrame, *, maximize: str, at_most: Mapping[str, float]) -> int | None:
+    """The feasible trial with the highest `maximize` among those whose metrics stay at most the
+    given values (e.g. the template's own collateral); None when no trial does."""
+    missing = [m for m in (maximize, *at_most) if m not in trials.columns]
+    if missing:
+        raise KeyError(f'choose: the trials table has no column(s) {missing}')
+    ok = trials[trials['feasible'].astype(bool)]
+    for metric, limit in at_most.items():
+        ok = ok[ok[metric].astype(float) <= limit]
+    return None if ok.empty else int(ok[maximize].astype(float).idxmax())

@@ -159,3 +159,52 @@ def show_training_history(
                 theme=theme,
             )
         )
+
+
+def show_search_progress(
+    trials: pd.DataFrame,
+    objectives: Sequence[tuple[str, str]],
+    *,
+    nbid: str,
+    labels: Mapping[str, str],
+    log: Sequence[str] = (),
+) -> None:
+    """Every trained trial's objectives in the order the search ran them."""
+    from ex_color.vis.search import plot_search_progress
+
+    names = ', '.join(labels.get(m, m) for m, _ in objectives)
+    with displayer_mpl(
+        _asset(nbid, 'search-progress'),
+        alt_text=f'Panels titled "{{title}}", one per objective ({names}), each trial\'s median over its seeds '
+        'against the trial number. Filled dots keep every constraint, hollow ones break one; a step line follows the '
+        'best feasible value so far, faint vertical lines separate batches, and a star marks the template schedule.',
+    ) as show:
+        show(lambda theme: plot_search_progress(trials, objectives, labels=labels, log=log, theme=theme))
+
+
+def show_search_front(
+    trials: pd.DataFrame,
+    front: Sequence[int],
+    *,
+    x: str,
+    y: str,
+    colour: str,
+    chosen: int | None,
+    nbid: str,
+    labels: Mapping[str, str],
+    log: Sequence[str] = (),
+) -> None:
+    """The feasible trials on two objectives, coloured by a third, with the Pareto front ringed."""
+    from ex_color.vis.search import plot_search_front
+
+    with displayer_mpl(
+        _asset(nbid, 'search-front'),
+        alt_text=f'Scatter plot titled "{{title}}": every feasible trial\'s {labels.get(x, x)} (x) against its '
+        f'{labels.get(y, y)} (y), coloured by {labels.get(colour, colour)}. Trials on the Pareto front are ringed, '
+        'a star marks the template schedule and a diamond the chosen trial.',
+    ) as show:
+        show(
+            lambda theme: plot_search_front(
+                trials, front, x=x, y=y, colour=colour, chosen=chosen, labels=labels, log=log, theme=theme
+            )
+        )

@@ -7,7 +7,8 @@
 * `show_evaluation(model, cubes, nbid=..., tags=...)`: the three figures of a model on the test cubes
   (colour slices, error curves, latents), as every notebook shows them before and after ablation.
 * `NotebookTrainer`: "train under this schedule" — `.one(...)` for the story's seed, `.seeds(n, ...)`
-  for n seeds as one run of the engine; `evaluate_over_seeds(runs, cubes, ...)` then shows every
+  for n seeds as one run of the engine, `.members(specs, ...)` for members that differ otherwise;
+  `evaluate_over_seeds(runs, cubes, ...)` then shows every
   member's metrics, the figure and the table.
 
 Deliberately not here: anything a notebook varies (its regularisers, data, schedule, prose).
@@ -28,7 +29,7 @@ from ex_color.evaluation.ablation import distribution_table, seed_metrics
 from ex_color.experiments.common import TestCubes, train_model
 from ex_color.experiments.figures import show_latents, show_loss, show_reconstruction, show_seed_metrics
 from ex_color.loss import RegularizerConfig
-from ex_color.training.run import MakeData, RunResult, seeds, train_members
+from ex_color.training.run import MakeData, MemberSpec, RunResult, seeds, train_members
 from ex_color.training.tracking import with_credentials
 from mini.experiment import Experiment
 from mini.temporal.dopesheet import Dopesheet
@@ -113,8 +114,23 @@ class NotebookTrainer:
         workers: int = 2,
     ) -> RunResult:
         """Seeds 0 … n − 1 of one configuration, trained side by side as one run of the engine."""
+        return self.members(seeds(range(n)), dopesheet, regularizers, label, workers=workers)
+
+    def members(
+        self,
+        specs: Sequence[MemberSpec],
+        dopesheet: Dopesheet,
+        regularizers: Sequence[RegularizerConfig],
+        label: str,
+        *,
+        workers: int = 2,
+        wandb_mode: str | None = None,
+        progress: bool = True,
+    ) -> RunResult:
+        """Members that differ (seed, schedule, data), trained side by side as one run of the engine;
+        `dopesheet` is the schedule of members that name none."""
         return train_members(
-            seeds(range(n)),
+            specs,
             dopesheet=dopesheet,
             regularizers=regularizers,
             make_data=self.make_data,
@@ -124,6 +140,8 @@ class NotebookTrainer:
             project=self.project,
             max_steps=self.max_steps,
             workers=workers,
+            wandb_mode=wandb_mode,
+            progress=progress,
         )
 
 

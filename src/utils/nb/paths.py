@@ -14,8 +14,10 @@ Design decisions:
   moves the staged files to their final places once the whole run has succeeded, so a run that
   fails half-way leaves every committed figure as it was.
 
-Deliberately not done here: no files or folders are created; callers create parent folders when they
-write.
+`write_output` writes any other file a notebook produces (a schedule it found) by the same rules.
+
+Deliberately not done here: figure paths create no files or folders; callers create parent folders
+when they write.
 """
 
 from __future__ import annotations
@@ -90,3 +92,14 @@ def url_for(path: Path) -> str:
         # Different drives on Windows: no relative path exists, so use an absolute file URI.
         return path.as_uri()
     return Path(rel).as_posix()
+
+
+def write_output(path: str | os.PathLike[str], data: bytes) -> Path:
+    """Write a file a notebook produces besides its figures (e.g. a schedule CSV), the way figures are
+    written: redirected by `EX_COLOR_FIGURES_DIR` (smoke runs), staged under `EX_COLOR_FIGURES_STAGE`
+    until the run succeeds (in-place runs), atomically. Returns the path the file will have."""
+    from utils.atomic import write_atomic
+
+    final = resolve_figure_path(path)
+    write_atomic(staged_path(final), data)
+    return final
