@@ -179,6 +179,8 @@ async def _drive_async(steps: Generator[list[MemberSpec], RunResult, Any], train
 
 def _checked(result: Any) -> RunResult:
     if inspect.isawaitable(result):
+        if inspect.iscoroutine(result):
+            result.close()  # never to run: do not leave it to warn
         raise TypeError(
             'search: train returned an awaitable; use the async form (search_batch_async, run_async)'
         )
