@@ -1,0 +1,28 @@
+"""Schedule search: Optuna proposes a batch of schedules, one run of the engine trains them all over seeds.
+
+`study` holds one batch (`open_study`, `search_batch`, `search_batch_async`); `schedule` holds the
+loop a notebook runs (`ScheduleSearch`) and the rules that pick from its trials (`feasible_front`,
+`choose`).
+"""
+
+from ex_color.search.schedule import ScheduleSearch, choose, feasible_front
+from ex_color.search.study import (
+    Objective,
+    TrialOutcome,
+    constraint_values,
+    open_study,
+    search_batch,
+    search_batch_async,
+)
+
+__all__ = [
+    'Objective',
+    'ScheduleSearch',
+    'TrialOutcome',
+    'choose',
+    'constraint_values',
+    'feasible_front',
+    'open_study',
+    'search_batch',
+    'search_batch_async',
+]

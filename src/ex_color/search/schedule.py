@@ -1,0 +1,224 @@
+"""`ScheduleSearch`, the loop a notebook runs, and the rules that pick from its trials.
+
+`ScheduleSearch` batches until the study holds `n_trials` trials (so a re-run or a resumed session
+only trains what is missing), starting from the template's own point, and `trials()` is the study
+as a table with a ``feasible`` column. `feasible_front` is that table's Pareto front among feasible
+trials; `choose` applies a notebook's choice rule to it.
+
+Design decisions:
+- The study is named by a fingerprint of everything that defines it (template text, space,
+  objectives, constraints, seeds, batch size), so a changed declaration starts a new study in the
+  same file instead of mixing points of two searches.
+- Trials an interrupted session left RUNNING are marked FAIL ("interrupted") and replaced.
+
+Deliberately not here: the choice of objectives and space (a notebook declares them), plotting.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+import logging
+import time
+from collections.abc import Callable, Generator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ex_color.evaluation.ablation import Threshold
+from ex_color.search.study import (
+    AsyncTrain,
+    Objective,
+    Train,
+    TrialOutcome,
+    _batch,
+    _drive,
+    _drive_async,
+    _optuna,
+    open_study,
+)
+from ex_color.training.run import MemberResult, MemberSpec, RunResult
+from mini.temporal.template import SheetTemplate
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ScheduleSearch:
+    """A declared search over a schedule template, stored in an Optuna study; `run` it, read `trials()`."""
+
+    path: str | Path
+    """The study's SQLite file (e.g. under ``runs/``)."""
+    prefix: str
+    """Start of the study's name; a fingerprint of the declaration follows it."""
+    template: SheetTemplate
+    objectives: Sequence[Objective]
+    train: Train | AsyncTrain
+    """Trains a batch's member specs; `run` needs a plain function, `run_async` takes either."""
+    score: Callable[[MemberResult], Mapping[str, float]]
+    seeds: Sequence[int] = (0, 1, 2, 3)
+    batch_size: int = 32
+    constraints: Sequence[Threshold] = ()
+    sampler_seed: int = 0
+    _study: Any = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.batch_size < 1 or not self.seeds:
+            raise ValueError(
+                f'ScheduleSearch: need batch_size >= 1 and at least one seed, got {self.batch_size}, {list(self.seeds)}'
+            )
+
+    @property
+    def name(self) -> str:
+        """The study's name: `prefix` and a fingerprint of the declaration."""
+        declaration = {
+            'template': self.template.csv,
+            'space': [(p.name, p.lines, p.column, p.low, p.high, p.log) for p in self.template.space],
+            'objectives': [(o.metric, o.direction) for o in self.objectives],
+            'constraints': [(c.metric, c.limit, c.at_most) for c in self.constraints],
+            'seeds': list(self.seeds),
+            'batch_size': self.batch_size,
+            'sampler_seed': self.sampler_seed,
+        }
+        digest = hashlib.sha256(json.dumps(declaration, sort_keys=True).encode()).hexdigest()[:10]
+        return f'{self.prefix}-{digest}'
+
+    @property
+    def study(self) -> Any:
+        if self._study is None:
+            self._study = open_study(
+                self.path,
+                self.name,
+                self.objectives,
+                seed=self.sampler_seed,
+                population=self.batch_size,
+            )
+        return self._study
+
+    def run(self, n_trials: int, *, start_from_template: bool = True) -> list[TrialOutcome]:
+        """Train batches until the study holds `n_trials` trained trials; returns the new outcomes.
+
+        A new study's first trial is the template's own point (`start_from_template`), so the
+        hand-made schedule is measured under the search's seeds and is on its figures. Trials an
+        interrupted session left running are marked failed (``error``: interrupted) and retried as new
+        points; invalid points do not count towards `n_trials`, but a batch with no valid point at all
+        is an error (the space is unlikely to be what was meant).
+        """
+        return _drive(self._batches(n_trials, start_from_template), self.train)  # type: ignore[arg-type]
+
+    async def run_async(self, n_trials: int, *, start_from_template: bool = True) -> list[TrialOutcome]:
+        """`run`, awaiting `train` when it is async (a notebook whose batches go to Modal)."""
+
+        async def train(specs: list[MemberSpec]) -> RunResult:
+            out = self.train(specs)
+            return await out if inspect.isawaitable(out) else out
+
+        return await _drive_async(self._batches(n_trials, start_from_template), train)
+
+    def _batches(
+        self, n_trials: int, start_from_template: bool
+    ) -> Generator[list[MemberSpec], RunResult, list[TrialOutcome]]:
+        optuna = _optuna()
+
+        if n_trials < 1:
+            raise ValueError(f'ScheduleSearch.run: n_trials must be >= 1, got {n_trials}')
+        study = self.study
+        states = optuna.trial.TrialState
+        for t in study.get_trials(deepcopy=False, states=(states.RUNNING,)):
+            study._storage.set_trial_user_attr(t._trial_id, 'error', 'interrupted before it was told')
+            study.tell(t.number, state=states.FAIL)
+        if start_from_template and not study.trials:
+            current = self.template.current()
+            empty = [n for n, v in current.items() if v is None]
+            if empty:
+                raise ValueError(
+                    f'{self.template.source}: cannot start from the template: its cells for {empty} are empty'
+                )
+            study.enqueue_trial(current, user_attrs={'template': True})
+
+        def trained() -> int:
+            return len(study.get_trials(deepcopy=False, states=(states.COMPLETE,)))
+
+        outcomes: list[TrialOutcome] = []
+        if trained() >= n_trials:
+            log.info(
+                f'study {self.name}: {trained()} trials stored, none to train (delete the study to redo it)'
+            )
+        elif trained():
+            log.info(f'study {self.name}: resuming from {trained()} stored trials')
+        while (done := trained()) < n_trials:
+            size = min(self.batch_size, n_trials - done)
+            start = time.perf_counter()
+            new = yield from _batch(
+                study,
+                self.template,
+                self.objectives,
+                batch_size=size,
+                seeds=self.seeds,
+                score=self.score,
+                constraints=self.constraints,
+            )
+            outcomes += new
+            failed = sum(o.medians is None for o in new)
+            if failed == len(new):
+                raise ValueError(
+                    f'{self.template.source}: every point of a batch made an invalid sheet, e.g. {new[0].error}'
+                )
+            log.info(
+                f'batch of {size} trials x {len(self.seeds)} seeds in {time.perf_counter() - start:.0f} s '
+                f'({trained()}/{n_trials} trained{f"; {failed} invalid" if failed else ""})'
+            )
+        return outcomes
+
+    def trials(self) -> pd.DataFrame:
+        """One row per trial (index ``trial``): state, batch, parameters, the seed medians of every
+        scored metric, the worst seed of each objective (``worst:<metric>``), ``feasible`` and
+        ``template`` (the template's own point)."""
+        rows = {}
+        for t in self.study.trials:
+            attrs = t.user_attrs
+            row: dict[str, Any] = {'state': t.state.name, 'batch': attrs.get('batch')}
+            row.update(t.params)
+            row.update(attrs.get('medians', {}))
+            row.update({f'worst:{k}': v for k, v in attrs.get('worst', {}).items()})
+            cons = attrs.get('constraints')
+            row['feasible'] = t.state.name == 'COMPLETE' and (cons is None or all(c <= 0 for c in cons))
+            row['template'] = bool(attrs.get('template', False))
+            row['batch_seconds'] = attrs.get('batch_seconds')
+            row['train_seconds'] = attrs.get('train_seconds')
+            row['members'] = attrs.get('members')
+            row['error'] = attrs.get('error')
+            rows[t.number] = row
+        df = pd.DataFrame.from_dict(rows, orient='index')
+        df.index.name = 'trial'
+        return df
+
+
+def feasible_front(trials: pd.DataFrame, objectives: Sequence[Objective]) -> pd.DataFrame:
+    """The feasible trained trials that no other feasible trial beats on every objective (empty when
+    no trial is feasible)."""
+    from ex_color.evaluation.pareto import pareto_front
+
+    ok = trials[trials['feasible'].astype(bool)]
+    if ok.empty:
+        return ok
+    return pareto_front(
+        ok,
+        minimize=[o.metric for o in objectives if o.direction == 'minimize'],
+        maximize=[o.metric for o in objectives if o.direction == 'maximize'],
+    )
+
+
+def choose(trials: pd.DataFrame, *, maximize: str, at_most: Mapping[str, float]) -> int | None:
+    """The feasible trial with the highest `maximize` among those whose metrics stay at most the
+    given values (e.g. the template's own collateral); None when no trial does."""
+    missing = [m for m in (maximize, *at_most) if m not in trials.columns]
+    if missing:
+        raise KeyError(f'choose: the trials table has no column(s) {missing}')
+    ok = trials[trials['feasible'].astype(bool)]
+    for metric, limit in at_most.items():
+        ok = ok[ok[metric].astype(float) <= limit]
+    return None if ok.empty else int(ok[maximize].astype(float).idxmax())
