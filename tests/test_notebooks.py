@@ -49,6 +49,11 @@ EXPECTED_FIGURES = {
         'ex-2.10.2-dopesheet',
         'ex-2.10.2-seeds',
     ],
+    'ex-2.11': ['ex-2.11-label-coverage'],
+    'ex-2.12': [
+        'ex-2.12-seeds-after-deletion',
+        'ex-2.12-relearning',
+    ],
     'ex-2.9': [
         'ex-2.9-dopesheet',
         'ex-2.9-pred-colors-no-intervention',

@@ -39,7 +39,7 @@ from typing import NamedTuple, TypeVar
 import torch
 from torch import nn
 
-__all__ = ['LatentLinks', 'ablate', 'find_links', 'prune']
+__all__ = ['LatentLinks', 'ablate', 'ablation_mask', 'find_links', 'prune']
 
 M = TypeVar('M', bound=nn.Module)
 
@@ -120,6 +120,22 @@ def ablate(model: M, layer: str, dims: Iterable[int]) -> M:
             links.producer.bias[idx] = 0
         links.consumer.weight[:, idx] = 0
     return model
+
+
+def ablation_mask(model: nn.Module, layer: str, dims: Iterable[int]) -> dict[str, torch.Tensor]:
+    """The entries `ablate` zeroes, as boolean masks by parameter name (e.g. ``encoder.4.weight``):
+    what must stay zero for the ablation to stay in place while the rest of the model trains."""
+    links = find_links(model, layer)
+    idx = _check_dims(list(dims), links.width, layer)
+    p, c = links.producer, links.consumer
+    masks = {f'{links.producer_name}.weight': torch.zeros_like(p.weight, dtype=torch.bool)}
+    masks[f'{links.producer_name}.weight'][idx, :] = True
+    if p.bias is not None:
+        masks[f'{links.producer_name}.bias'] = torch.zeros_like(p.bias, dtype=torch.bool)
+        masks[f'{links.producer_name}.bias'][idx] = True
+    masks[f'{links.consumer_name}.weight'] = torch.zeros_like(c.weight, dtype=torch.bool)
+    masks[f'{links.consumer_name}.weight'][:, idx] = True
+    return masks
 
 
 def prune(model: M, layer: str, dims: Iterable[int]) -> M:

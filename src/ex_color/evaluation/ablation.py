@@ -43,7 +43,9 @@ __all__ = [
     'ablation_metrics',
     'ablation_summary',
     'check_thresholds',
+    'deletion_metrics',
     'distribution_table',
+    'metrics_table',
     'paired_test',
     'seed_metrics',
 ]
@@ -125,9 +127,16 @@ def ablation_metrics(
     model: nn.Module, hd_cube: ColorCube, rgb_cube: ColorCube, dims: Sequence[int] = (0,)
 ) -> dict[str, float]:
     """The `METRICS` of one model: its ablation summary plus the error correlation on `rgb_cube`."""
-    ablated = ablate(model, 'bottleneck', list(dims))
-    metrics = _summary_metrics(_summary(model, ablated, hd_cube))
-    metrics['r'] = error_correlation(evaluate_cube(ablated, rgb_cube), RED_HSV, SIMILARITY_POWER).r
+    return deletion_metrics(model, ablate(model, 'bottleneck', list(dims)), hd_cube, rgb_cube)
+
+
+def deletion_metrics(
+    model: nn.Module, deleted: nn.Module, hd_cube: ColorCube, rgb_cube: ColorCube
+) -> dict[str, float]:
+    """The `METRICS` of `model` with red deleted some other way (`deleted`: e.g. an erased copy); the
+    'ablated' metrics are `deleted`'s, the baseline ones `model`'s."""
+    metrics = _summary_metrics(_summary(model, deleted, hd_cube))
+    metrics['r'] = error_correlation(evaluate_cube(deleted, rgb_cube), RED_HSV, SIMILARITY_POWER).r
     return {m: metrics[m] for m in METRICS}
 
 
@@ -144,9 +153,19 @@ def seed_metrics(
     ``pass`` (all thresholds met)."""
     if not models:
         raise ValueError('seed_metrics: no models given')
+    return metrics_table({seed: ablation_metrics(m, hd_cube, rgb_cube, dims) for seed, m in models.items()})
+
+
+def metrics_table(by_seed: Mapping[int, Mapping[str, float]]) -> pd.DataFrame:
+    """`seed_metrics`'s table from metrics already computed (e.g. `deletion_metrics` of each seed)."""
+    if not by_seed:
+        raise ValueError('metrics_table: no seeds given')
     rows = {}
-    for seed, model in models.items():
-        row: dict[str, float | bool] = dict(ablation_metrics(model, hd_cube, rgb_cube, dims))
+    for seed, metrics in by_seed.items():
+        missing = [m for m in METRICS if m not in metrics]
+        if missing:
+            raise KeyError(f'metrics_table: seed {seed} has no {missing}')
+        row: dict[str, float | bool] = {m: float(metrics[m]) for m in METRICS}
         checks = {f'pass:{th.label}': th.passes(float(row[th.metric])) for th in THRESHOLDS}
         row.update(checks)
         row['pass'] = all(checks.values())

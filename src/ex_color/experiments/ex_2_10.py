@@ -6,6 +6,9 @@ data, and the names of the schedule files that sit beside the notebook (`DOPESHE
 train what this module declares; the library never opens the schedule files itself (callers pass a
 `Dopesheet`).
 
+The data's red label is one function of the colour (`red_rate`); `make_labelled_data` builds the same
+data under another one, for experiments that vary only the labels (Ex 2.11).
+
 Trains `CNColorMLP(5, n_nonlinear=2)` under the dopesheet with three regularisers on the bottleneck
 (Separate, an angular Anchor pulling red-labelled colours to e₀, and an anti-subspace term pushing
 everything off e₀), then ablates latent dimension 0.
@@ -18,10 +21,13 @@ from __future__ import annotations
 
 import argparse
 import logging
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import torch
+from numpy.typing import NDArray
 
 from ex_color.data.color_cube import ColorCube
 from ex_color.data.cube_dataset import CubeDataset, redness
@@ -81,16 +87,20 @@ def unitarity(prefix: str = 'reg-') -> RegularizerConfig:
 RED_RATE = 0.08
 """Peak probability that a colour carries the red label (at pure red)."""
 
+RedProbability = Callable[[NDArray[np.float64]], NDArray[np.float64]]
+"""``f(rgb [..., 3]) -> [...]``: the probability that a training colour carries the red label."""
 
-def make_data(seed: int, label_scale: float = 1.0) -> tuple[RandomBatches, FixedBatches]:
-    """Training: 10³ RGB cube, soft label red = redness⁸ × 0.08 × `label_scale`, 1000 draws with
-    replacement per epoch. Validation: 4³ RGB cube, red exactly where redness is 1, one batch of 64."""
-    if not 0 <= label_scale * RED_RATE <= 1:
-        raise ValueError(
-            f'label_scale must keep the red rate in [0, 1] (0 <= label_scale <= 12.5), got {label_scale}'
-        )
+
+def red_rate(rgb: NDArray[np.float64], label_scale: float = 1.0) -> NDArray[np.float64]:
+    """The soft red label of Ex 2.10's training colours: redness⁸ × 0.08 × `label_scale`."""
+    return redness(rgb) ** 8 * (RED_RATE * label_scale)
+
+
+def make_labelled_data(seed: int, red_probability: RedProbability) -> tuple[RandomBatches, FixedBatches]:
+    """Ex 2.10's data with the training colours' red label drawn with probability `red_probability(rgb)`
+    (Ex 2.11 varies it); validation is labelled exactly, as in `make_data`."""
     cube = ColorCube.from_rgb(r=np.linspace(0, 1, 10), g=np.linspace(0, 1, 10), b=np.linspace(0, 1, 10))
-    cube = cube.assign(red=redness(cube['color']) ** 8 * (RED_RATE * label_scale))
+    cube = cube.assign(red=red_probability(cube['color']))
     train = CubeDataset(cube)
     val_cube = ColorCube.from_rgb(r=np.linspace(0, 1, 4), g=np.linspace(0, 1, 4), b=np.linspace(0, 1, 4))
     val_cube = val_cube.assign(red=(redness(val_cube['color']) == 1).astype(np.float64))
@@ -99,6 +109,16 @@ def make_data(seed: int, label_scale: float = 1.0) -> tuple[RandomBatches, Fixed
         RandomBatches(train.colors, train.labels, batch_size=64, seed=seed),
         FixedBatches(val.colors, val.labels, batch_size=64),
     )
+
+
+def make_data(seed: int, label_scale: float = 1.0) -> tuple[RandomBatches, FixedBatches]:
+    """Training: 10³ RGB cube, soft label red = redness⁸ × 0.08 × `label_scale`, 1000 draws with
+    replacement per epoch. Validation: 4³ RGB cube, red exactly where redness is 1, one batch of 64."""
+    if not 0 <= label_scale * RED_RATE <= 1:
+        raise ValueError(
+            f'label_scale must keep the red rate in [0, 1] (0 <= label_scale <= 12.5), got {label_scale}'
+        )
+    return make_labelled_data(seed, partial(red_rate, label_scale=label_scale))
 
 
 def train(seed: int = 0, *, dopesheet: Dopesheet, **kwargs) -> FitResult:

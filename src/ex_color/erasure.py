@@ -1,0 +1,165 @@
+"""Erasing a concept after training, at the bottleneck: LEACE, or one direction projected out.
+
+Anchoring decides before training where red will live, so deleting it is `surgery.ablate`. The
+alternatives a researcher would compare it with find red afterwards in a model trained without
+anchoring, from its latents and the red labels, and remove it there:
+
+* `fit_leace(latents, labels)`: LEACE (least-squares concept erasure, the ``concept-erasure``
+  package's `LeaceFitter`), the affine edit that leaves no linear trace of the labels while moving the
+  latents as little as possible. `LeaceEdit` applies the fitted eraser with the package's own
+  `LeaceEraser.__call__`.
+* `mean_difference(latents, labels)`: the single unit direction from the label-weighted mean of the
+  other latents to that of the red ones, and `ProjectOut`, which removes each latent's component along
+  it.
+
+`erased(model, edit)` puts an edit into a copy of a `CNColorMLP`: its `bottleneck` becomes
+`ErasedBottleneck` (the model's own normalisation, then the edit, then the normalisation again), so
+the decoder sees unit latents as it always has, every forward pass goes through the edit, and
+captures of ``bottleneck`` see the erased latents. `latents(model, colours)` are the unit latents an
+edit is fitted on.
+
+Design decisions:
+- Labels may be soft (the probability that a colour carries the label, as the training data declares
+  it): LEACE's cross-covariance and the weighted class means are then the expectations of what
+  drawn binary labels estimate, without their sampling noise.
+- Edits are plain `nn.Module`s with their tensors as buffers, so they follow ``.to(device)`` and
+  ``deepcopy`` and hold no parameters: fine-tuning an erased model never trains the eraser.
+- Re-normalising after the edit is part of the edit's meaning here (the decoder was trained on unit
+  latents); it makes the erased model's latent a direction again, which LEACE alone does not promise.
+
+Deliberately not here: fine-tuning (`ex_color.training.finetune`), probing (`ex_color.evaluation.probe`).
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import TypeVar
+
+import torch
+from torch import Tensor, nn
+
+from ex_color.model import CNColorMLP, L2Norm
+
+__all__ = [
+    'ErasedBottleneck',
+    'LeaceEdit',
+    'ProjectOut',
+    'erased',
+    'fit_leace',
+    'latents',
+    'mean_difference',
+]
+
+M = TypeVar('M', bound=CNColorMLP)
+
+
+def _check(latents: Tensor, labels: Tensor, who: str) -> tuple[Tensor, Tensor]:
+    if latents.ndim != 2:
+        raise ValueError(f'{who}: latents must be [N, k], got shape {tuple(latents.shape)}')
+    labels = labels.reshape(-1).to(latents.dtype)
+    if labels.shape[0] != latents.shape[0]:
+        raise ValueError(f'{who}: {latents.shape[0]} latents but {labels.shape[0]} labels')
+    if not torch.isfinite(latents).all() or not torch.isfinite(labels).all():
+        raise ValueError(f'{who}: latents and labels must be finite')
+    if (labels < 0).any() or (labels > 1).any():
+        raise ValueError(
+            f'{who}: labels must be probabilities in [0, 1], got {labels.min():g} … {labels.max():g}'
+        )
+    if not 0 < float(labels.sum()) < labels.shape[0]:
+        raise ValueError(f'{who}: labels must mark some latents and not all (sum {float(labels.sum()):g})')
+    return latents, labels
+
+
+class LeaceEdit(nn.Module):
+    """A fitted LEACE eraser as a module: ``x − ((x − bias) @ Rᴴ) @ Lᴴ``, applied by `LeaceEraser` itself."""
+
+    def __init__(self, eraser: object):
+        super().__init__()
+        from concept_erasure import LeaceEraser
+
+        if not isinstance(eraser, LeaceEraser):
+            raise TypeError(f'LeaceEdit: expected a concept_erasure.LeaceEraser, got {type(eraser).__name__}')
+        self.register_buffer('proj_left', eraser.proj_left.detach().clone())
+        self.register_buffer('proj_right', eraser.proj_right.detach().clone())
+        self.register_buffer('bias', None if eraser.bias is None else eraser.bias.detach().clone())
+
+    def eraser(self) -> object:
+        """The package's eraser over this module's (device-following) buffers."""
+        from concept_erasure import LeaceEraser
+
+        return LeaceEraser(self.proj_left, self.proj_right, self.bias)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.eraser()(x)  # type: ignore[operator]
+
+
+def fit_leace(latents: Tensor, labels: Tensor) -> LeaceEdit:
+    """LEACE fitted on `latents` [N, k] and red `labels` [N] (soft or binary)."""
+    from concept_erasure import LeaceFitter
+
+    x, z = _check(latents, labels, 'fit_leace')
+    # Standardised: the eraser does not depend on the labels' scale, but the package drops singular
+    # values of the cross-covariance below an absolute `svd_tol` (0.01), and rare red labels (a mean
+    # of 0.001) make every one of them smaller than that: unscaled, the eraser would be the identity.
+    z = (z - z.mean()) / z.std()
+    return LeaceEdit(LeaceFitter.fit(x.detach(), z[:, None]).eraser)
+
+
+class ProjectOut(nn.Module):
+    """Remove each latent's component along one unit direction: ``x − (x · d) d``."""
+
+    def __init__(self, direction: Tensor):
+        super().__init__()
+        if direction.ndim != 1 or not torch.isfinite(direction).all() or float(direction.norm()) == 0:
+            raise ValueError(f'ProjectOut: direction must be a finite, non-zero vector, got {direction}')
+        self.register_buffer('direction', (direction / direction.norm()).detach().clone())
+
+    def forward(self, x: Tensor) -> Tensor:
+        d = self.direction
+        return x - (x @ d)[..., None] * d
+
+    def extra_repr(self) -> str:
+        return f'k={self.direction.shape[0]}'
+
+
+def mean_difference(latents: Tensor, labels: Tensor) -> ProjectOut:
+    """Project out the direction from the (label-weighted) mean non-red latent to the mean red one."""
+    x, w = _check(latents, labels, 'mean_difference')
+    x = x.detach()
+    red = (w[:, None] * x).sum(0) / w.sum()
+    rest = ((1 - w)[:, None] * x).sum(0) / (1 - w).sum()
+    return ProjectOut(red - rest)
+
+
+class ErasedBottleneck(nn.Module):
+    """The model's normalisation, then `edit`, then the normalisation again."""
+
+    def __init__(self, norm: L2Norm, edit: nn.Module):
+        super().__init__()
+        self.norm = norm
+        self.edit = edit
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.norm(self.edit(self.norm(x)))
+
+
+def erased(model: M, edit: nn.Module) -> M:
+    """A copy of `model` whose bottleneck applies `edit` (re-normalised); `model` is not changed."""
+    if not isinstance(model, CNColorMLP):
+        raise TypeError(f'erased: expected a CNColorMLP, got {type(model).__name__}')
+    if isinstance(model.bottleneck, ErasedBottleneck):
+        raise ValueError('erased: the model is already erased; erase the original model instead')
+    out = copy.deepcopy(model)
+    out.bottleneck = ErasedBottleneck(out.bottleneck, copy.deepcopy(edit))
+    return out
+
+
+@torch.no_grad()
+def latents(model: nn.Module, colours: Tensor) -> Tensor:
+    """The unit latents [N, k] of `colours` [N, 3] (the output of the model's `bottleneck`), in eval mode."""
+    was = model.training
+    model.eval()
+    try:
+        return model.bottleneck(model.encoder(colours))  # type: ignore[operator]
+    finally:
+        model.train(was)

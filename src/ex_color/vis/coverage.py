@@ -1,0 +1,155 @@
+"""Label coverage at a glance: each metric, and the pass rate, against the labels a member actually saw.
+
+`plot_label_coverage(df, metrics)` takes one row per trained member (a data setting such as
+``annotators``, the ``labels`` it drew, its metrics and pass columns) and draws one panel per metric
+plus a pass-rate panel below them, all on one shared label axis:
+
+* every member is a faint dot at its own label count;
+* each setting is a point at its seeds' median label count, joined by a line through the medians of
+  the metric, with a band over the interquartile range;
+* a dashed line marks a metric's threshold, where it has one;
+* the pass-rate panel shows, per setting, the fraction of seeds passing each of `rates` (e.g. every
+  threshold, and the red threshold alone), with the setting's value named along its top edge.
+
+Design decisions:
+- The label axis is symmetric-log with a linear stretch below 1 label: a member that drew no label
+  at all is drawn at 0, not dropped (a log axis cannot show it), and above 1 the axis is logarithmic.
+- Metrics named in `log` get a log axis: these errors span decades.
+- The figure reads only columns, so it shows exactly the table the notebook prints; a missing column
+  is a KeyError naming it, before any figure is made.
+
+Deliberately not done: confidence intervals in the figure (the table beside it has them), or a
+fitted dose-response curve.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from fractions import Fraction
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.ticker import FixedLocator, NullFormatter, ScalarFormatter
+from matplotlib.transforms import blended_transform_factory
+
+from utils.plt import Theme
+
+__all__ = ['plot_label_coverage', 'setting_name']
+
+
+def setting_name(value: float) -> str:
+    """1/16, 1/2, 1, 32: a setting as a short fraction (falls back to ``{:g}``)."""
+    f = Fraction(value).limit_denominator(1024)
+    return str(f) if float(f) == value else f'{value:g}'
+
+
+def _colours(theme: Theme) -> dict[str, str]:
+    return {
+        'fg': theme.val('#888', light='#333', dark='#ddd'),
+        'member': theme.val('#8888', light='#0005', dark='#fff6'),
+        'line': theme.val('#58c', light='#1f5fa8', dark='#8bf'),
+        'band': theme.val('#58c4', light='#1f5fa833', dark='#8bf3'),
+        'accent': theme.val('#c60', light='#b34700', dark='#fa6'),
+        'faint': theme.val('#8884', light='#0002', dark='#fff3'),
+    }
+
+
+def _label_axis(ax, top: float) -> None:
+    ax.set_xscale('symlog', linthresh=1, linscale=0.4)
+    ax.set_xlim(-0.2, top * 1.6)
+    decades = [0, *(10.0**k for k in range(int(np.ceil(np.log10(top * 1.6)))))]
+    ax.xaxis.set_major_locator(FixedLocator(decades))
+    ax.xaxis.set_major_formatter(ScalarFormatter())
+    ax.xaxis.set_minor_formatter(NullFormatter())
+
+
+def plot_label_coverage(
+    df: pd.DataFrame,
+    metrics: Sequence[str],
+    *,
+    setting: str = 'annotators',
+    rates: Mapping[str, str] | None = None,
+    labels: Mapping[str, str] | None = None,
+    limits: Mapping[str, float] | None = None,
+    log: Collection[str] = (),
+    setting_label: str = 's',
+    title: str = '',
+    theme: Theme | None = None,
+) -> Figure:
+    """`df`: one row per member with `setting`, ``labels`` (drawn), every one of `metrics` and every
+    pass column in `rates` (column -> legend text; default ``{'pass': 'every threshold'}``)."""
+    theme = theme or Theme('indeterminate')
+    rates = dict(rates or {'pass': 'every threshold'})
+    labels, limits = dict(labels or {}), dict(limits or {})
+    missing = [c for c in dict.fromkeys([setting, 'labels', *metrics, *rates]) if c not in df.columns]
+    if missing:
+        raise KeyError(f'plot_label_coverage: the table has no column(s) {missing}')
+    if df.empty:
+        raise ValueError('plot_label_coverage: no members to plot')
+    if not metrics:
+        raise ValueError('plot_label_coverage: no metrics to plot')
+    bad = [m for m in metrics if m in log and (df[m].astype(float) <= 0).any()]
+    if bad:
+        raise ValueError(f'plot_label_coverage: values <= 0 in log-scaled {bad}')
+    c = _colours(theme)
+    groups = df.groupby(setting, sort=True)
+    x = groups['labels'].median().astype(float)  # one point per setting, at its median label count
+    top = max(float(df['labels'].max()), 1.0)
+
+    rows = -(-len(metrics) // 2) + 1
+    fig = plt.figure(figsize=(9, 2.6 * rows + 0.6), layout='constrained')
+    grid = fig.add_gridspec(rows, 2, height_ratios=[1] * (rows - 1) + [1.1])
+    first = None
+    axes = []
+    for i, metric in enumerate(metrics):
+        ax = fig.add_subplot(grid[i // 2, i % 2], sharex=first)
+        first = first or ax
+        axes.append(ax)
+        values = groups[metric]
+        q1, med, q3 = (values.quantile(q).astype(float) for q in (0.25, 0.5, 0.75))
+        ax.scatter(
+            df['labels'], df[metric].astype(float), s=7, color=c['member'], linewidths=0, label='member'
+        )
+        ax.fill_between(x, q1, q3, color=c['band'], linewidth=0, label='middle half of the seeds')
+        ax.plot(
+            x, med, color=c['line'], marker='o', markersize=3.5, linewidth=1.5, label='median of the seeds'
+        )
+        if metric in limits:
+            ax.axhline(limits[metric], color=c['accent'], linestyle='--', linewidth=1, label='threshold')
+        if metric in log:
+            ax.set_yscale('log')
+        ax.set_title(labels.get(metric, metric), fontsize=9, loc='left')
+        ax.tick_params(labelbottom=i >= len(metrics) - 2, labelsize=8)
+    rate_ax = fig.add_subplot(grid[rows - 1, :], sharex=first)
+    axes.append(rate_ax)
+    styles = ['-', '--', ':', '-.']
+    colours = [c['line'], c['accent'], c['fg'], c['fg']]
+    for j, (column, text) in enumerate(rates.items()):
+        rate = groups[column].apply(lambda v: float(v.astype(bool).mean()))
+        rate_ax.plot(
+            x, rate, linestyle=styles[j % 4], color=colours[j % 4], marker='o', markersize=4, label=text
+        )
+    rate_ax.axhline(0.5, color=c['faint'], linewidth=1)
+    rate_ax.set_ylim(-0.05, 1.05)
+    rate_ax.set_ylabel('fraction of seeds', fontsize=8)
+    n = groups.size()
+    seeds = f'{n.iloc[0]} seeds' if n.nunique() == 1 else f'{n.min()}–{n.max()} seeds'
+    rate_ax.set_title(f'Seeds that pass ({seeds} per setting)', fontsize=9, loc='left', pad=16)
+    rate_ax.legend(fontsize=7, loc='upper left', frameon=False)
+    rate_ax.tick_params(labelsize=8)
+    along_top = blended_transform_factory(rate_ax.transData, rate_ax.transAxes)
+    for value, at in x.items():
+        rate_ax.text(at, 1.02, setting_name(float(value)), transform=along_top, ha='center', va='bottom',
+                     fontsize=7, color=c['fg'])  # fmt: skip
+    rate_ax.set_title(
+        f'{setting_label} of each setting, at its median label count', fontsize=7, loc='right', pad=16
+    )
+    _label_axis(first, top)
+    rate_ax.set_xlabel('labelled samples a member drew (log above 1)', fontsize=8)
+    for ax in axes:
+        ax.grid(True, axis='x', color=c['faint'], linewidth=0.6)
+    axes[0].legend(fontsize=7, loc='best', frameon=False)
+    fig.suptitle(title or f'Label coverage · {len(df)} members, {len(x)} settings', fontsize=10)
+    return fig

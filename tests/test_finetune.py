@@ -1,0 +1,125 @@
+"""Fine-tuning deleted models: the deletion stays in place, the eraser runs in every forward pass,
+members are independent, and the tracked errors start from the model that went in."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from ex_color.erasure import ErasedBottleneck, ProjectOut, erased
+from ex_color.evaluation.cube import named_color_errors
+from ex_color.experiments import ex_2_12
+from ex_color.model import CNColorMLP
+from ex_color.seed import set_deterministic_mode
+from ex_color.surgery import ablate, ablation_mask
+from ex_color.training.finetune import FineTuneMember, fine_tune
+from mini.temporal.dopesheet import Dopesheet
+
+STEPS = 40
+
+
+def sheet() -> Dopesheet:
+    return Dopesheet.from_text('STEP,PHASE,ACTION,lr\n0,Fine-tune,,0.01\n40,,,0.01\n', source='ft.csv')
+
+
+def model(seed: int) -> CNColorMLP:
+    set_deterministic_mode(seed, verbose=False)
+    return CNColorMLP(5, n_nonlinear=2)
+
+
+def run(members, **kw):
+    return fine_tune(
+        members, dopesheet=sheet(), make_data=ex_2_12.finetune_data, run_name='test', wandb_mode='disabled',
+        progress=False, max_steps=STEPS, colours=ex_2_12.tracked_colours(), **kw,
+    )  # fmt: skip
+
+
+def ablated_entries(m: torch.nn.Module, masks: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    params = dict(m.named_parameters())
+    return {k: params[k].detach()[mask] for k, mask in masks.items()}
+
+
+def test_ablated_weights_stay_exactly_zero_while_the_rest_trains():
+    original = model(0)
+    cut = ablate(original, 'bottleneck', [0])
+    masks = ablation_mask(original, 'bottleneck', [0])
+    assert set(masks) == {'encoder.4.weight', 'encoder.4.bias', 'decoder.0.weight'}
+    assert all(bool((v == 0).all()) for v in ablated_entries(cut, masks).values())
+    frozen, loose = run([FineTuneMember(cut, 'frozen', 0, masks), FineTuneMember(cut, 'loose', 0)]).models
+    for name, values in ablated_entries(frozen, masks).items():
+        assert bool((values == 0).all()), f'{name} moved off zero'
+    assert not torch.equal(frozen.encoder[0].weight, cut.encoder[0].weight)  # the rest did train
+    # An ablation is a fixed point of plain fine-tuning: the zero row and the zero column hold each
+    # other's gradients at zero, so even the unmasked copy keeps them. The masks make it a guarantee.
+    assert all(bool((v == 0).all()) for v in ablated_entries(loose, masks).values())
+
+
+def test_frozen_entries_that_do_get_gradients_stay_exactly_as_they_were():
+    m = model(5)
+    mask = torch.zeros_like(m.encoder[0].weight, dtype=torch.bool)
+    mask[:, 0] = True  # the red input's weights: they get gradients on every step
+    held, free = run(
+        [FineTuneMember(m, 'held', 0, {'encoder.0.weight': mask}), FineTuneMember(m, 'free', 0)]
+    ).models
+    assert torch.equal(held.encoder[0].weight[mask], m.encoder[0].weight[mask])
+    assert not torch.equal(held.encoder[0].weight[~mask], m.encoder[0].weight[~mask])
+    assert not torch.equal(free.encoder[0].weight[mask], m.encoder[0].weight[mask])
+
+
+class CountingProjectOut(ProjectOut):
+    """ProjectOut that counts its forward passes in training and in eval mode."""
+
+    def __init__(self, direction):
+        super().__init__(direction)
+        self.calls = {'train': 0, 'eval': 0}
+
+    def forward(self, x):
+        self.calls['train' if self.training else 'eval'] += 1
+        return super().forward(x)
+
+
+def test_the_eraser_is_applied_in_every_forward_pass_and_comes_back_with_the_model():
+    direction = torch.tensor([1.0, 0.5, 0.0, 0.0, 0.0])
+    edit = CountingProjectOut(direction)
+    member = FineTuneMember(erased(model(1), edit), 'erased', 1)
+    plain = FineTuneMember(model(2), 'plain', 2)
+    result = run([plain, member])
+    # the stack holds a deep copy of the edit; find it through the returned model
+    tuned = result.models[1]
+    assert isinstance(tuned.bottleneck, ErasedBottleneck)
+    counted = tuned.bottleneck.edit.calls
+    assert counted['train'] == STEPS  # one training forward per step, none skipped
+    assert counted['eval'] >= STEPS + 1  # the tracked errors, every step and at step 0
+    # the returned model computes decoder(norm(edit(norm(encoder(x)))))
+    x = torch.rand(16, 3)
+    with torch.no_grad():
+        z = tuned.bottleneck.norm(tuned.encoder(x))
+        z = ProjectOut(direction)(z)
+        expected = tuned.decoder(z / z.norm(dim=-1, keepdim=True)).clamp(0, 1)
+        assert torch.allclose(tuned(x), expected, atol=1e-6)
+        assert (tuned.bottleneck(tuned.encoder(x)) @ (direction / direction.norm())).abs().max() < 1e-6
+
+
+def test_members_are_independent_and_tracking_starts_from_the_model_that_went_in():
+    a, b = model(3), ablate(model(4), 'bottleneck', [0])
+    masks = ablation_mask(b, 'bottleneck', [0])
+    both = run([FineTuneMember(a, 'a', 3), FineTuneMember(b, 'b', 4, masks)])
+    alone = run([FineTuneMember(b, 'b', 4, masks)])
+    for (k, v), w in zip(
+        both.models[1].state_dict().items(), alone.models[0].state_dict().values(), strict=True
+    ):
+        assert torch.allclose(v, w, atol=1e-6), k
+    errors = both.colour_errors
+    start = errors[(errors['member'] == 'b') & (errors['step'] == 0)].set_index('colour')['mse']
+    assert start['red'] == pytest.approx(float(named_color_errors(b)['red']), rel=1e-5)
+    assert sorted(errors['step'].unique()) == list(range(STEPS + 1))
+
+
+def test_bad_frozen_masks_are_refused_naming_the_parameter():
+    m = model(0)
+    with pytest.raises(KeyError, match='encoder.9.weight'):
+        FineTuneMember(m, 'x', frozen={'encoder.9.weight': torch.zeros(1, dtype=torch.bool)})
+    with pytest.raises(ValueError, match=r"frozen\['encoder.4.bias'\]"):
+        FineTuneMember(m, 'x', frozen={'encoder.4.bias': torch.zeros(4, dtype=torch.bool)})
+    with pytest.raises(ValueError, match='unique'):
+        run([FineTuneMember(m, 'x'), FineTuneMember(m, 'x')])
