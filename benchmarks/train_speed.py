@@ -9,6 +9,10 @@ Times, in one process, on the Ex 2.10 configuration (1501 steps, batch 64, three
 and prints both wall times and the ratio a/b (median over --repeats runs), then the time to run the
 model over the test set's loss cube (150×24×24 = 86,400 colours) with latent capture.
 
+(c) the live training view: run (a) once more as a notebook would draw it (the HTML bar with its
+    chart, rendered at every redraw; only the transport to a browser is left out), timing every
+    render, and print their total as a share of that fit.
+
     ./go bench train_speed [--repeats 3] [--steps 1501]
 """
 
@@ -101,6 +105,38 @@ def library(dopesheet: Dopesheet, steps: int, seed: int = 0) -> tuple[float, flo
     return elapsed, timer.loop, cpu
 
 
+class TimedHtml:
+    """The notebook sink's work without a kernel: build the bar's HTML (and chart) at every redraw, timed."""
+
+    renders = 0
+    seconds = 0.0
+
+    def draw(self, state) -> None:
+        from utils.progress.display import _Html
+
+        start = time.perf_counter()
+        _Html(state)._repr_html_()
+        TimedHtml.seconds += time.perf_counter() - start
+        TimedHtml.renders += 1
+
+    def close(self, state) -> None:
+        self.draw(state)
+
+
+def live_view(dopesheet: Dopesheet, steps: int) -> tuple[float, int, float]:
+    """(fit wall s, redraws, render s) of one library fit with the notebook's progress display."""
+    from utils.progress import display
+
+    saved = display.in_notebook, display.NotebookDisplay
+    display.in_notebook, display.NotebookDisplay = (lambda: True), TimedHtml
+    TimedHtml.renders, TimedHtml.seconds = 0, 0.0
+    try:
+        total, _, _ = library(dopesheet, steps)
+    finally:
+        display.in_notebook, display.NotebookDisplay = saved
+    return total, TimedHtml.renders, TimedHtml.seconds
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--repeats', type=int, default=3)
@@ -137,6 +173,11 @@ def main() -> None:
         f'  (b) plain PyTorch loop:                            {mb:.2f} s ({1000 * mb / steps:.2f} ms/step), CPU {mbc:.2f} s'
     )
     print(f'  ratio a/b: {ma / mb:.2f} wall, {mac / mbc:.2f} CPU (step loop alone: {ml / mb:.2f})')
+    fit_s, renders, render_s = live_view(dopesheet, steps)
+    print(
+        f'  (c) live view: {renders} redraws of the bar and chart took {1000 * render_s:.1f} ms, '
+        f'{100 * render_s / fit_s:.2f} % of that {fit_s:.2f} s fit'
+    )
 
     model = CNColorMLP(ex_2_10.K, n_nonlinear=ex_2_10.N)
     x = torch.tensor(evaluation_cubes().hd_hsv.rgb_grid, dtype=torch.float32)

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from utils.logging import TRACE, ConciseFormatter, NamedStreamHandler, SimpleLoggingConfig, abbreviate
+from utils.logging import TRACE, ConciseFormatter, NamedStreamHandler, SimpleLoggingConfig, short_name
 
 
 def record(name: str, level: int, msg: str) -> logging.LogRecord:
@@ -18,18 +18,18 @@ def record(name: str, level: int, msg: str) -> logging.LogRecord:
 @pytest.mark.parametrize(
     'name, elapsed, msg, expected',
     [
-        ('notebook.2.10', 6.3, 'Training with: [...]', 'I 6.3 no.2.10: Training with: [...]'),
+        ('notebook.2.10', 6.3, 'Training with: [...]', 'I 6.3 notebook.2.10: Training with: [...]'),
         (
             'ex_color.seed',
             6.3,
             'PyTorch set to deterministic mode',
-            'I 6.3 ex.se:   PyTorch set to deterministic mode',
+            'I 6.3 ex_color.seed: PyTorch set to deterministic mode',
         ),
         (
             'lightning.pytorch.utilities.rank_zero',
             6.4,
             'GPU available: False, used: False',
-            'I 6.4 li.py.ut.ra:GPU available: False, used: False',
+            'I 6.4 lightning.pytorch: GPU available: False, used: False',
         ),
     ],
 )
@@ -41,14 +41,16 @@ def test_concise_format_examples(name, elapsed, msg, expected):
 def test_level_letters_and_rounding():
     logging.addLevelName(TRACE, 'TRACE')
     fmt = ConciseFormatter(origin=0.0, clock=lambda: 12.345)
-    # 'W 12.3 a:' is 9 characters, padded to 15
-    assert fmt.format(record('a', logging.WARNING, 'x')) == 'W 12.3 a:      x'
+    assert fmt.format(record('a', logging.WARNING, 'x')) == 'W 12.3 a: x'
     assert fmt.format(record('a', TRACE, 'x')).startswith('T 12.3 a:')
 
 
-def test_abbreviate():
-    assert abbreviate('lightning.pytorch.utilities.rank_zero') == 'li.py.ut.ra'
-    assert abbreviate('x') == 'x'
+def test_short_name_keeps_two_parts_and_a_version_after_them():
+    assert short_name('lightning.pytorch.utilities.rank_zero') == 'lightning.pytorch'
+    assert short_name('ex_color.training.run') == 'ex_color.training'
+    assert short_name('notebook.2.10.1') == 'notebook.2.10.1'
+    assert short_name('ex_color.training.3d') == 'ex_color.training'
+    assert short_name('x') == 'x'
 
 
 @pytest.fixture
@@ -87,9 +89,7 @@ def test_handler_looks_up_stream_at_emit_time(clean_root, monkeypatch):
     monkeypatch.setattr(sys, 'stdout', replaced)
     logging.getLogger('test_logging.a').info('hello')
     # Elapsed time depends on the process clock; the rest of the line is fixed.
-    assert re.fullmatch(r'I \d+\.\d te\.a: +hello\n', replaced.getvalue())
-    prefix = replaced.getvalue().split('hello')[0]
-    assert len(prefix) == 15
+    assert re.fullmatch(r'I \d+\.\d test_logging\.a: hello\n', replaced.getvalue())
 
 
 def test_config_is_plain_picklable_data():
@@ -108,3 +108,21 @@ def test_bad_level_and_stream_are_errors():
         SimpleLoggingConfig().to_stream('stdot')  # type: ignore[arg-type]
     with pytest.raises(ValueError, match='unknown logging level'):
         SimpleLoggingConfig().base_level('verbose')
+
+
+def test_adopt_prints_a_librarys_messages_once_through_our_handler(clean_root, capsys):
+    lib = logging.getLogger('test_logging.lib')
+    own = logging.StreamHandler(sys.stderr)  # what Lightning installs when imported first
+    lib.addHandler(own)
+    lib.propagate = False
+    lib.setLevel(logging.INFO)
+    try:
+        SimpleLoggingConfig(stream='stderr').adopt('test_logging.lib').apply()
+        lib.info('GPU available: False')
+        err = capsys.readouterr().err
+        assert err.count('GPU available: False') == 1
+        assert re.search(r'^I [0-9.]+ test_logging.lib: GPU available: False$', err, re.M)
+        assert own not in lib.handlers and lib.propagate
+    finally:
+        lib.removeHandler(own)
+        lib.propagate = True

@@ -131,6 +131,51 @@ def test_notebook_runs_in_smoke_mode_and_writes_its_figures(path, tmp_path, monk
     pictures = picture_files(nb, path.parent)
     assert pictures, 'the notebook shows no figures'
     assert all(p.exists() and p.parent == tmp_path / 'figures' for p in pictures)
+    check_logs_once(nb)
+
+
+def stream_lines(nb: nbformat.NotebookNode) -> list[str]:
+    return [
+        line
+        for c in nb.cells
+        for o in c.get('outputs', [])
+        if o.get('output_type') == 'stream'
+        for line in str(o.get('text', '')).splitlines()
+    ]
+
+
+def check_logs_once(nb: nbformat.NotebookNode) -> None:
+    """Each Lightning message once, through our handler (not also Lightning's own), with a readable name."""
+    lines = stream_lines(nb)
+    started = [line for line in lines if 'GPU available:' in line]
+    stopped = [line for line in lines if '`Trainer.fit` stopped' in line]
+    assert started, 'no fit was logged'
+    assert all(' lightning.pytorch: ' in line for line in started + stopped), started + stopped
+    assert len(started) == len(stopped), 'a fit logged its start and end a different number of times'
+    assert not [line for line in lines if re.match(r'^[A-Z] [0-9.]+ [a-z]{2}\.[a-z]{2}', line)], (
+        'abbreviated names'
+    )
+
+
+@pytest.mark.parametrize('nbid', ['ex-2.10'])
+def test_saved_notebook_keeps_the_live_training_charts_final_frame(nbid):
+    from mini.temporal.dopesheet import Dopesheet
+
+    path = next(p for p in NOTEBOOKS if notebook_id(p) == nbid)
+    nb = nbformat.read(path, as_version=4)
+    steps = len(Dopesheet.from_csv(path.parent / 'ex-2.10-dopesheet.csv'))
+    bars = [
+        str(o['data']['text/html'])
+        for c in nb.cells
+        for o in c.get('outputs', [])
+        if 'text/html' in o.get('data', {}) and 'Training:' in str(o['data']['text/html'])
+    ]
+    assert bars, 'no training progress display was saved'
+    charted = [b for b in bars if '<svg' in b]
+    assert charted, 'the saved progress displays hold no chart'
+    assert any(f'step {steps}</text>' in b or f'step {steps - 1}</text>' in b for b in charted), (
+        'not the final frame'
+    )
 
 
 @pytest.mark.parametrize('path', NOTEBOOKS, ids=notebook_id)
@@ -282,3 +327,53 @@ def test_the_cell_import_check_catches_a_name_imported_in_another_cell():
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell('import numpy as np'), nbformat.v4.new_code_cell('x = np.zeros(3)')]
     assert cells_using_names_imported_elsewhere(nb) == {1: ['np']}
+
+
+@pytest.mark.parametrize('path', NOTEBOOKS, ids=notebook_id)
+def test_parameters_cell_holds_only_plain_values(path):
+    """papermill injects its values after the `parameters` cell: anything derived there would keep the
+    notebook's own values (e.g. a smoke run's shorter training), so derived settings live in the next cell."""
+    nb = nbformat.read(path, as_version=4)
+    cells = [i for i, c in enumerate(nb.cells) if 'parameters' in c.metadata.get('tags', [])]
+    assert len(cells) == 1, 'need exactly one cell tagged parameters'
+    tree = ast.parse(nb.cells[cells[0]].source)
+    for node in tree.body:
+        assert isinstance(node, ast.Assign) and len(node.targets) == 1, ast.unparse(node)
+        assert isinstance(node.targets[0], ast.Name), ast.unparse(node)
+        ast.literal_eval(node.value)  # raises on anything but a literal
+    names = {
+        n.targets[0].id for n in tree.body if isinstance(n, ast.Assign) and isinstance(n.targets[0], ast.Name)
+    }
+    assert 'SMOKE' in names
+    derived = nb.cells[cells[0] + 1].source
+    assert "SMOKE = SMOKE or os.environ.get('EX_COLOR_SMOKE') == '1'" in derived
+
+
+def test_papermill_parameter_injection_shortens_a_run_like_the_environment_does(tmp_path, monkeypatch):
+    papermill = pytest.importorskip('papermill')
+    path = next(p for p in NOTEBOOKS if notebook_id(p) == 'ex-2.12')
+    # everything a smoke run redirects, except EX_COLOR_SMOKE itself: -p SMOKE True must do its job
+    monkeypatch.delenv('EX_COLOR_SMOKE', raising=False)
+    monkeypatch.setenv('EX_COLOR_FIGURES_DIR', str(tmp_path / 'figures'))
+    monkeypatch.setenv('EX_COLOR_RUNS_DIR', str(tmp_path / 'runs'))
+    monkeypatch.setenv('EX_COLOR_WANDB_DIR', str(tmp_path))
+    monkeypatch.setenv('WANDB_DIR', str(tmp_path))
+    monkeypatch.setenv('WANDB_MODE', 'disabled')
+    monkeypatch.setenv('EX_COLOR_BACKEND', 'local')
+    monkeypatch.setenv('MPLBACKEND', 'Agg')
+    before = snapshot()
+    out = tmp_path / 'executed.ipynb'
+    papermill.execute_notebook(
+        str(path),
+        str(out),
+        parameters={'SMOKE': True},
+        cwd=str(path.parent),
+        progress_bar=False,
+        kernel_name='python3',
+    )
+    assert snapshot() == before, 'a smoke run changed runs/, large-assets/, wandb/ or notebooks/'
+    nb = nbformat.read(out, as_version=4)
+    injected = [c for c in nb.cells if 'injected-parameters' in c.metadata.get('tags', [])]
+    assert len(injected) == 1 and 'SMOKE = True' in injected[0].source
+    assert '6 models (3 seeds × anchored, unanchored)' in output_text(nb)
+    assert (tmp_path / 'figures' / 'ex-2.12-relearning.png').is_file()

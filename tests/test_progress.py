@@ -77,3 +77,37 @@ def test_lightning_progress_shows_the_whole_fit_as_one_bar():
     assert rec.closed is not None
     assert rec.closed.count == 20 and rec.closed.total == 20
     assert 'train_loss' in rec.closed.metrics
+
+
+def test_live_chart_keeps_a_bounded_history_and_the_final_values():
+    from utils.progress.display import MAX_POINTS, History, svg_chart
+
+    h = History()
+    for step in range(1, 3 * MAX_POINTS):
+        h.add(step, {'train_recon': 1.0 / step, 'train_loss': 2.0 / step})
+    h.add(3 * MAX_POINTS - 1, {'train_recon': 0.5, 'train_loss': 0.25})  # the close: same step, final values
+    assert len(h.steps) <= MAX_POINTS and h.steps[-1] == 3 * MAX_POINTS - 1
+    assert h.values['train_recon'][-1] == 0.5
+    h.add(3 * MAX_POINTS, {'train_recon': 0.1, 'train_loss': 0.1, 'train_reg-anchor': 0.01})  # a late metric
+    assert len(h.values['train_reg-anchor']) == len(h.steps)
+    svg = svg_chart(h)
+    import xml.dom.minidom
+
+    xml.dom.minidom.parseString(svg[svg.index('<svg') : svg.index('</svg>') + 6])
+    assert svg.count('<polyline') == 2  # the late metric has one point: no line yet
+    assert f'step {3 * MAX_POINTS}</text>' in svg and 'train_reg-anchor' in svg
+    assert svg_chart(History()) == ''
+
+
+def test_notebook_bar_draws_the_chart_and_the_terminal_line_does_not():
+    import io
+
+    from utils.progress.display import Progress, TerminalLine, _Html
+
+    stream = io.StringIO()
+    bar = Progress('Training', 10, interval=0, sink=TerminalLine(stream))
+    for i in range(1, 11):
+        bar.update(i, {'train_loss': 1.0 / i})
+    bar.close({'train_loss': 0.05})
+    assert '<svg' not in stream.getvalue() and stream.getvalue().count('\n') == 1
+    assert '<svg' in _Html(bar.state)._repr_html_()

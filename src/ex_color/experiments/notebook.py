@@ -29,6 +29,7 @@ from ex_color.evaluation.ablation import distribution_table, seed_metrics
 from ex_color.experiments.common import TestCubes, train_model
 from ex_color.experiments.figures import show_latents, show_loss, show_reconstruction, show_seed_metrics
 from ex_color.loss import RegularizerConfig
+from ex_color.training.fit import LIGHTNING_LOGGERS
 from ex_color.training.run import MakeData, MemberSpec, RunResult, seeds, train_members
 from ex_color.training.tracking import with_credentials
 from mini.experiment import Experiment
@@ -44,7 +45,12 @@ def set_up(
     nbid: str, experiment_name: str, project: str, *, image: object = None
 ) -> tuple[logging.Logger, Experiment]:
     """Configure logging and build the notebook's `Experiment`; returns (logger, experiment)."""
-    config = SimpleLoggingConfig().info('notebook', 'utils', 'mini', 'ex_color').error('matplotlib.axes')
+    config = (
+        SimpleLoggingConfig()
+        .info('notebook', 'utils', 'mini', 'ex_color')
+        .error('matplotlib.axes')
+        .adopt(*LIGHTNING_LOGGERS)  # Lightning's own console handlers would print every message again
+    )
     config.apply()
     run = Experiment(experiment_name, project=project)  # local unless EX_COLOR_BACKEND=modal
     run.image = image

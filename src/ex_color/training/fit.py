@@ -40,6 +40,7 @@ from ex_color.training.checkpointing import AtomicCheckpointIO
 from ex_color.training.module import TrainingModule
 from ex_color.training.stacked_batches import StackedBatches
 from ex_color.training.tracking import MemberWandbLogger, finished_run, make_logger
+from utils.logging import route_to_root
 from utils.progress.lightning import LightningProgress
 
 log = logging.getLogger(__name__)
@@ -54,7 +55,15 @@ class _DropAdverts(logging.Filter):
         return not str(record.msg).startswith('💡 Tip')
 
 
+LIGHTNING_LOGGERS = ('lightning', 'lightning.pytorch', 'lightning.fabric')
+"""Loggers to which Lightning attaches console handlers of its own when imported."""
+
+
 def quieten_lightning() -> None:
+    # Where logging is configured (a root handler), Lightning's own console handlers would print each
+    # of its messages a second time ('lightning' adds one whatever the root has): route them to root.
+    if logging.getLogger().handlers:
+        route_to_root(*LIGHTNING_LOGGERS)
     rank_zero = logging.getLogger('lightning.pytorch.utilities.rank_zero')
     if not any(isinstance(f, _DropAdverts) for f in rank_zero.filters):
         rank_zero.addFilter(_DropAdverts())

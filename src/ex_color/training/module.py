@@ -45,6 +45,7 @@ validate-phase regularisers.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Collection, Sequence
 from typing import Any
 
@@ -70,6 +71,8 @@ from mini.temporal.dopesheet import Dopesheet
 from mini.temporal.timeline import Timeline
 
 __all__ = ['TrainingModule']
+
+log = logging.getLogger(__name__)
 
 _PLAIN_ATTRIBUTES = frozenset(
     {
@@ -282,7 +285,7 @@ class TrainingModule(MemberRecords, ScheduleTables, L.LightningModule):
             self._check_labels(names)
         step = self._step = self.schedule.row(self.global_step)
         if step in self.schedule.phase_starts:
-            print(f'Starting phase: {self.schedule.phase_starts[step]}')
+            log.info('Starting phase: %s', self.schedule.phase_starts[step])
         y, acts = self.stack(x, self._train_layers)
         recon = self._recon(y, x)
         total = recon

@@ -1,7 +1,7 @@
 """Logging setup for notebooks and workers: a fluent config and a concise one-line formatter."""
 
-from utils.logging.config import TRACE, SimpleLoggingConfig, resolve_level
-from utils.logging.formatter import ConciseFormatter, abbreviate
+from utils.logging.config import TRACE, SimpleLoggingConfig, resolve_level, route_to_root
+from utils.logging.formatter import ConciseFormatter, short_name
 from utils.logging.handler import NamedStreamHandler
 
 __all__ = [
@@ -9,6 +9,7 @@ __all__ = [
     'ConciseFormatter',
     'NamedStreamHandler',
     'SimpleLoggingConfig',
-    'abbreviate',
     'resolve_level',
+    'route_to_root',
+    'short_name',
 ]

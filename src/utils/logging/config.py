@@ -11,6 +11,10 @@ Design decisions:
   sets the root level to the base level and each listed logger's level. Handlers installed by others
   (pytest's capture, Jupyter's) are left alone. It does not use `logging.basicConfig`, which is a
   no-op once the root has any handler, so a second apply could never change stream or format.
+- `adopt(*names)` routes libraries that print through a handler of their own (Lightning adds a plain
+  `StreamHandler` and stops propagation when it is imported before logging is configured) through
+  ours instead: apply() removes their plain stream handlers and lets them propagate, so each message
+  is printed once, in our format.
 - Builder methods mutate and return `self`; a logger named under two levels gets the last one.
 - Level and stream names are validated when given, not at apply time.
 
@@ -25,7 +29,7 @@ from dataclasses import dataclass, field
 from utils.logging.formatter import ConciseFormatter, process_origin
 from utils.logging.handler import STREAMS, NamedStreamHandler, StreamName
 
-__all__ = ['TRACE', 'SimpleLoggingConfig', 'resolve_level']
+__all__ = ['TRACE', 'SimpleLoggingConfig', 'resolve_level', 'route_to_root']
 
 TRACE = 5
 """Numeric level of TRACE, below DEBUG (10)."""
@@ -47,6 +51,17 @@ def resolve_level(level: int | str) -> int:
     raise ValueError(f'unknown logging level {level!r}; expected an int or one of {sorted(_NAMES)}')
 
 
+def route_to_root(*names: str) -> None:
+    """Remove the named loggers' own plain console handlers and let them propagate, so their messages
+    are printed once, by the root logger's handlers."""
+    for name in names:
+        logger = logging.getLogger(name)
+        for own in list(logger.handlers):
+            if type(own) is logging.StreamHandler:  # a library's plain console handler, not a file's
+                logger.removeHandler(own)
+        logger.propagate = True
+
+
 @dataclass
 class SimpleLoggingConfig:
     """Fluent, picklable logging configuration (see the module docstring)."""
@@ -60,11 +75,15 @@ class SimpleLoggingConfig:
     levels: dict[str, int] = field(default_factory=dict)
     """Logger name → level, for loggers that should differ from `base`."""
 
+    adopted: list[str] = field(default_factory=list)
+    """Loggers whose own stream handlers are removed so that they print through ours (`adopt`)."""
+
     def __post_init__(self) -> None:
         self.base = resolve_level(self.base)
         if self.stream not in STREAMS:
             raise ValueError(f'SimpleLoggingConfig.stream: expected one of {STREAMS}, got {self.stream!r}')
         self.levels = {self._check_name(n): resolve_level(lv) for n, lv in dict(self.levels).items()}
+        self.adopted = [self._check_name(n) for n in self.adopted]
 
     @staticmethod
     def _check_name(name: object) -> str:
@@ -89,6 +108,13 @@ class SimpleLoggingConfig:
         lv = resolve_level(level)
         for name in names:
             self.levels[self._check_name(name)] = lv
+        return self
+
+    def adopt(self, *names: str) -> SimpleLoggingConfig:
+        """Print these loggers' messages through our handler only (see the module docstring)."""
+        for name in names:
+            if self._check_name(name) not in self.adopted:
+                self.adopted.append(name)
         return self
 
     def critical(self, *names: str) -> SimpleLoggingConfig:
@@ -124,6 +150,7 @@ class SimpleLoggingConfig:
         root.setLevel(self.base)
         for name, lv in self.levels.items():
             logging.getLogger(name).setLevel(lv)
+        route_to_root(*self.adopted)
         return self
 
     def __call__(self) -> SimpleLoggingConfig:

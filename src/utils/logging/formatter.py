@@ -1,22 +1,22 @@
-"""The concise log line: `<L> <elapsed> <abbrev>:` padded to 15 characters, then the message.
+"""The concise log line: `<L> <elapsed> <logger>: <message>`.
 
 - L: first letter of the level name (T for the TRACE level registered by `SimpleLoggingConfig`).
 - elapsed: seconds since the formatter's origin, one decimal.
-- abbrev: each dot-separated part of the logger name truncated to two characters
-  (`lightning.pytorch.utilities.rank_zero` → `li.py.ut.ra`).
+- logger: the logger's name cut to its first two dotted parts, plus any numeric parts right after
+  them (`short_name`): `lightning.pytorch.utilities.rank_zero` → `lightning.pytorch`,
+  `ex_color.training.run` → `ex_color.training`, `notebook.2.10` stays `notebook.2.10`.
 
 Examples::
 
-    I 6.3 no.2.10: Training with: [...]
-    I 6.3 ex.se:   PyTorch set to deterministic mode
-    I 6.4 li.py.ut.ra:GPU available: False, used: False
+    I 6.3 notebook.2.10: Training with: [...]
+    I 6.3 ex_color.seed: PyTorch set to deterministic mode
+    I 6.4 lightning.pytorch: GPU available: False, used: False
 
-A prefix longer than 15 characters is not truncated, and no space is added after it.
-
-Design decisions: the origin and clock are constructor arguments (tests and workers can pin them);
-by default the origin is the moment `SimpleLoggingConfig` was first applied in this process (or this
-module's import, if it never was), so re-applying a config in a notebook does not reset the clock.
-Exceptions and stack info are appended as the standard formatter does.
+Design decisions: names are cut, not abbreviated letter by letter: `li.py.ut.ra` saved a few columns
+and cost every reader a lookup. The origin and clock are constructor arguments (tests and workers can
+pin them); by default the origin is the moment `SimpleLoggingConfig` was first applied in this process
+(or this module's import, if it never was), so re-applying a config in a notebook does not reset the
+clock. Exceptions and stack info are appended as the standard formatter does.
 """
 
 from __future__ import annotations
@@ -25,10 +25,7 @@ import logging
 import time
 from collections.abc import Callable
 
-__all__ = ['PREFIX_WIDTH', 'ConciseFormatter', 'abbreviate', 'process_origin']
-
-PREFIX_WIDTH = 15
-"""Width the `<L> <elapsed> <abbrev>:` prefix is padded to."""
+__all__ = ['ConciseFormatter', 'process_origin', 'short_name']
 
 _origin: float = time.monotonic()
 _origin_pinned = False
@@ -46,9 +43,15 @@ def process_origin(pin: bool = False) -> float:
     return _origin
 
 
-def abbreviate(name: str) -> str:
-    """Truncate each dot-separated part of a logger name to two characters."""
-    return '.'.join(part[:2] for part in name.split('.'))
+def short_name(name: str, depth: int = 2) -> str:
+    """The first `depth` dotted parts of a logger name, and any numeric parts that follow them."""
+    parts = name.split('.')
+    keep = parts[:depth]
+    for part in parts[depth:]:
+        if not part.isdigit():
+            break
+        keep.append(part)
+    return '.'.join(keep)
 
 
 class ConciseFormatter(logging.Formatter):
@@ -68,8 +71,7 @@ class ConciseFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         origin = process_origin() if self.origin is None else self.origin
         elapsed = self.clock() - origin
-        prefix = f'{record.levelname[:1]} {elapsed:.1f} {abbreviate(record.name)}:'
-        text = prefix.ljust(PREFIX_WIDTH) + record.getMessage()
+        text = f'{record.levelname[:1]} {elapsed:.1f} {short_name(record.name)}: {record.getMessage()}'
         if record.exc_info and not record.exc_text:
             record.exc_text = self.formatException(record.exc_info)
         if record.exc_text:

@@ -2,6 +2,11 @@
 
 `ProgressState` is plain data; a sink turns it into output. Sinks never decide *when* to draw:
 rate limiting lives in `Progress`, so each sink stays a few lines of formatting.
+
+In a notebook the HTML display also draws a small live chart of the first few metrics against the
+step (`svg_chart`): an inline SVG, so the saved notebook shows the final frame without a kernel, and
+cheap, since it is only built when the bar redraws (at most every `interval` s) from a history
+thinned to `MAX_POINTS`. A terminal keeps its one redrawn line.
 """
 
 from __future__ import annotations
@@ -30,6 +35,8 @@ class ProgressState:
     """Seconds since the work started."""
     metrics: dict[str, float] = field(default_factory=dict)
     """Latest metric values to show beside the bar."""
+    history: History = field(default_factory=lambda: History())
+    """Metric values at every drawn update, for the live chart."""
 
     @property
     def rate(self) -> float:
@@ -70,6 +77,87 @@ def _clock(seconds: float) -> str:
 
 def _num(value: float) -> str:
     return f'{value:.4g}' if math.isfinite(value) else str(value)
+
+
+MAX_SERIES = 4
+"""Metrics the live chart draws (the first ones reported; the rest stay in the text row)."""
+MAX_POINTS = 400
+"""Points kept per chart; older ones are thinned by half when it fills, so memory and drawing stay bounded."""
+_SERIES_COLOURS = ('#4a90d9', '#d9534f', '#5cb85c', '#f0ad4e')
+
+
+@dataclass
+class History:
+    """Metric values at the steps they were drawn at, thinned to at most `MAX_POINTS`."""
+
+    steps: list[int] = field(default_factory=list)
+    values: dict[str, list[float]] = field(default_factory=dict)
+
+    def add(self, step: int, metrics: dict[str, float]) -> None:
+        """Record `metrics` at `step`; a second record at the last step replaces it (the final values)."""
+        names = list(metrics)[:MAX_SERIES]
+        if not names or (self.steps and step < self.steps[-1]):
+            return
+        if self.steps and step == self.steps[-1]:
+            self.steps.pop()
+            for series in self.values.values():
+                series.pop()
+        for name in names:
+            # a metric first seen late is padded with NaN (no line) before it appeared
+            self.values.setdefault(name, [math.nan] * len(self.steps)).append(float(metrics[name]))
+        for series in self.values.values():
+            if len(series) < len(self.steps) + 1:
+                series.append(math.nan)
+        self.steps.append(step)
+        if len(self.steps) > MAX_POINTS:
+            self.steps = self.steps[::2]
+            self.values = {k: v[::2] for k, v in self.values.items()}
+
+
+def svg_chart(history: History, *, width: int = 360, height: int = 110) -> str:
+    """A small inline SVG of every metric against step on a log scale (no kernel needed to show it)."""
+    series = {k: v for k, v in history.values.items() if any(x > 0 and math.isfinite(x) for x in v)}
+    if len(history.steps) < 2 or not series:
+        return ''
+    positive = [x for v in series.values() for x in v if x > 0 and math.isfinite(x)]
+    lo, hi = math.log10(min(positive)), math.log10(max(positive))
+    if hi - lo < 1e-9:
+        lo, hi = lo - 0.5, hi + 0.5
+    s0, s1 = history.steps[0], history.steps[-1]
+    left, right, top, bottom = 44, 6, 6, 16
+    w, h = width - left - right, height - top - bottom
+
+    def xy(step: int, value: float) -> str:
+        x = left + w * (step - s0) / max(s1 - s0, 1)
+        y = top + h * (hi - math.log10(value)) / (hi - lo)
+        return f'{x:.1f},{y:.1f}'
+
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" style="font:10px monospace;display:block">',
+        f'<rect x="{left}" y="{top}" width="{w}" height="{h}" fill="none" stroke="#8886"/>',
+        f'<text x="{left - 3}" y="{top + 8}" text-anchor="end" fill="currentColor">{10**hi:.2g}</text>',
+        f'<text x="{left - 3}" y="{top + h}" text-anchor="end" fill="currentColor">{10**lo:.2g}</text>',
+        f'<text x="{left}" y="{height - 3}" fill="currentColor">{s0}</text>',
+        f'<text x="{left + w}" y="{height - 3}" text-anchor="end" fill="currentColor">step {s1}</text>',
+    ]
+    legend = []
+    for i, (name, values) in enumerate(series.items()):
+        colour = _SERIES_COLOURS[i % len(_SERIES_COLOURS)]
+        runs: list[list[str]] = [[]]
+        for step, value in zip(history.steps, values, strict=True):
+            if value > 0 and math.isfinite(value):
+                runs[-1].append(xy(step, value))
+            elif runs[-1]:
+                runs.append([])
+        for run in runs:
+            if len(run) > 1:
+                parts.append(
+                    f'<polyline fill="none" stroke="{colour}" stroke-width="1.3" points="{" ".join(run)}"/>'
+                )
+        legend.append(f'<span style="color:{colour}">━ {html.escape(name)}</span>')
+    parts.append('</svg>')
+    return '<div>' + ''.join(parts) + '<div style="font-size:11px">' + ' '.join(legend) + '</div></div>'
 
 
 class Sink(Protocol):
@@ -123,7 +211,7 @@ class _Html:
             f'{_clock(s.elapsed)}&lt;{_clock(eta) if eta is not None else "?"}, {s.rate:.0f} it/s</div>'
             '<div style="width:100%;max-width:40em;height:6px;background:#8884;border-radius:3px">'
             f'<div style="width:{pct:.1f}%;height:6px;background:#4a90d9;border-radius:3px"></div></div>'
-            f'<div>{cells}</div></div>'
+            f'<div>{cells}</div>{svg_chart(s.history)}</div>'
         )
 
     def __repr__(self) -> str:
@@ -188,6 +276,7 @@ class Progress:
         self.state.elapsed = now - self._start
         if metrics is not None:
             self.state.metrics = metrics() if callable(metrics) else metrics
+            self.state.history.add(count, self.state.metrics)
         self._next_draw = now + self.interval
         self.sink.draw(self.state)
 
@@ -198,4 +287,5 @@ class Progress:
         self.state.elapsed = time.monotonic() - self._start
         if metrics is not None:
             self.state.metrics = metrics
+            self.state.history.add(self.state.count, metrics)
         self.sink.close(self.state)
