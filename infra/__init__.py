@@ -1,5 +1,21 @@
-"""Requirement pinning and project discovery for remote images."""
+"""Requirement pinning for remote images and the lock file, and project discovery."""
 
-from infra.requirements import DEV_TOOLS, freeze, project_distribution, project_packages, public_version
+from infra.requirements import (
+    DEV_TOOLS,
+    Closure,
+    closure,
+    freeze,
+    project_distribution,
+    project_packages,
+    public_version,
+)
 
-__all__ = ['DEV_TOOLS', 'freeze', 'project_distribution', 'project_packages', 'public_version']
+__all__ = [
+    'DEV_TOOLS',
+    'Closure',
+    'closure',
+    'freeze',
+    'project_distribution',
+    'project_packages',
+    'public_version',
+]

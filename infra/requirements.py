@@ -16,6 +16,11 @@ Design decisions:
   libraries, triton) which the CPU environment simply does not have.
 - `project_packages()` asks the installed metadata which top-level import names belong to the
   project's distribution, so the answer does not depend on the working directory.
+- `closure` is the one walker of the installed dependency graph. `infra.lock` uses it too, to write
+  the lock file `./go setup` installs (runtime plus the dev and modal extras): a venv installed from
+  the lock gives `freeze(all=True)` pins that are a subset of the lock, at the same versions (tested
+  in tests/test_lock.py). The image pins the venv, not the lock, so a venv set up with the newest
+  versions (`EX_COLOR_UNLOCKED=1`) still ships what actually ran.
 
 Deliberately not done: hashes, alternative package indexes, platform-specific pins for a different
 OS than the one running, and groups beyond "runtime" vs "named packages".
@@ -25,7 +30,9 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+from collections.abc import Collection, Iterable
 from importlib.metadata import Distribution, PackageNotFoundError, distribution, packages_distributions
+from typing import NamedTuple
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
@@ -53,7 +60,10 @@ def freeze(*packages: str, all: bool = False) -> list[str]:  # noqa: A002 - matc
         raise ValueError('freeze: pass package names to pin, or all=True for the runtime dependencies')
 
     if all:
-        dists = _runtime_closure(project_distribution())
+        root = project_distribution()
+        root_name = canonicalize_name(root.metadata['Name'])
+        # the project's own extras (ex-color[dev]) are not followed: only runtime requirements apply
+        dists = closure(_requirements(root), requirer=root_name, drop=DEV_TOOLS | {root_name}).dists
     else:
         dists = {}
         for name in packages:
@@ -109,29 +119,48 @@ def public_version(version: str) -> str:
         return version
 
 
-def _runtime_closure(root: Distribution) -> dict[str, Distribution]:
-    """Every distribution the root needs at runtime, keyed by canonical name (root excluded)."""
-    root_name = canonicalize_name(root.metadata['Name'])
+class Closure(NamedTuple):
+    """What a set of requirements needs, installed here: see `closure`."""
+
+    dists: dict[str, Distribution]
+    """Canonical name -> installed distribution, for every requirement reached (the roots included)."""
+    via: dict[str, frozenset[str]]
+    """Canonical name -> canonical names of the distributions (or the `requirer`) that asked for it."""
+
+
+def closure(
+    requirements: Iterable[Requirement], *, requirer: str, drop: Collection[str] = frozenset()
+) -> Closure:
+    """Follow `requirements` (those of `requirer`) and their `Requires-Dist` through installed metadata.
+
+    Markers are evaluated for the running interpreter, the roots with no extra requested; `foo[bar]`
+    follows bar's requirements of foo. Names in `drop` (canonical) are skipped along with what only they
+    need. Shared by `freeze` (a Modal image's pins) and `infra.lock` (the lock `./go setup` installs),
+    so the two walk the same graph.
+
+    Raises:
+        ValueError: if a requirement that applies here is not installed.
+    """
+    dropped = {canonicalize_name(d) for d in drop}
     found: dict[str, Distribution] = {}
-    # (distribution, extras requested for it); extras matter because `foo[bar]` pulls bar's deps.
-    pending: list[tuple[Distribution, frozenset[str]]] = [(root, frozenset())]
-    seen: set[tuple[str, frozenset[str]]] = set()
+    via: dict[str, set[str]] = {}
+    pending = [(requirer, req) for req in requirements if _applies(req, frozenset())]
+    # (name, extras) pairs already expanded; extras matter because `foo[bar]` pulls bar's deps.
+    expanded: set[tuple[str, frozenset[str]]] = set()
     while pending:
-        dist, extras = pending.pop()
-        parent = canonicalize_name(dist.metadata['Name'])
-        if (parent, extras) in seen:
+        parent, req = pending.pop()
+        name = canonicalize_name(req.name)
+        if name in dropped:
             continue
-        seen.add((parent, extras))
-        for req in _requirements(dist):
-            if not _applies(req, extras):
-                continue
-            name = canonicalize_name(req.name)
-            if name in DEV_TOOLS or name == root_name:
-                continue
-            child = found.get(name) or _installed(req.name, needed_by=f'{parent} ({req})')
-            found[name] = child
-            pending.append((child, frozenset(canonicalize_name(e) for e in req.extras)))
-    return found
+        dist = found.get(name) or _installed(req.name, needed_by=f'{parent} ({req})')
+        found[name] = dist
+        via.setdefault(name, set()).add(parent)
+        extras = frozenset(canonicalize_name(e) for e in req.extras)
+        if (name, extras) in expanded:
+            continue
+        expanded.add((name, extras))
+        pending += [(name, child) for child in _requirements(dist) if _applies(child, extras)]
+    return Closure(found, {name: frozenset(parents) for name, parents in via.items()})
 
 
 def _requirements(dist: Distribution) -> list[Requirement]:
