@@ -183,6 +183,8 @@ print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["optional-
     export WANDB_MODE=disabled MPLBACKEND=Agg EX_COLOR_BACKEND=local
     "$PY" -m ruff check .
     "$PY" -m ruff format --check --quiet src tests benchmarks infra
+    # types over src/ and tests/ (pyproject's [tool.mypy] says which checker and how strict)
+    "$PY" -m mypy
     "$PY" -m pytest "$@"
     ;;
   run)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import lightning as L
@@ -116,7 +117,7 @@ def seed_loaders() -> tuple[DataLoader, DataLoader]:
 def seed_train(
     *,
     max_steps: int | None = None,
-    callbacks: list[L.Callback] = (),
+    callbacks: Sequence[L.Callback] = (),
     ckpt_path: str | None = None,
     root: Path,
 ) -> CNColorMLP:

@@ -43,6 +43,8 @@ def imported(sources: list[tuple[str, str]]) -> dict[str, str]:
     found: dict[str, str] = {}
     for where, code in sources:
         for node in ast.walk(ast.parse(code, where)):
+            if not isinstance(node, ast.Import | ast.ImportFrom):
+                continue
             names = []
             if isinstance(node, ast.Import):
                 names = [a.name for a in node.names]

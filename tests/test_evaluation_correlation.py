@@ -1,5 +1,7 @@
 """error_correlation / vibrancy_error_correlation on synthetic cubes, and the printed line."""
 
+from typing import Any, cast
+
 import numpy as np
 import pytest
 
@@ -94,7 +96,7 @@ def test_errors():
     with pytest.raises(ValueError, match='not finite'):
         error_correlation(bad, RED, 3)
     with pytest.raises(TypeError, match='ColorCube or a TestSet'):
-        error_correlation(np.zeros((2, 2, 2)), RED, 3)
+        error_correlation(cast(Any, np.zeros((2, 2, 2))), RED, 3)
 
 
 def test_format_correlation():

@@ -44,7 +44,7 @@ def test_the_summary_counts_labels_and_pass_rates_per_setting():
     assert (row['labels median'], row['labels min'], row['labels max']) == (100, 40, 160)
     assert (row['seeds'], row['pass n'], row['pass']) == (4, 3, 0.75)
     assert row['pass low'] < 0.75 < row['pass high'] <= 1
-    assert summary.loc[0.5, 'red median'] == pytest.approx(0.01)
+    assert summary['red median'].loc[0.5] == pytest.approx(0.01)
     with pytest.raises(KeyError, match="'labels'"):
         coverage_summary(df.drop(columns=['labels']))
 
@@ -91,7 +91,7 @@ def test_a_lone_working_setting_says_so_and_names_what_fails_above_it():
         baseline={0.5: [True] * 3, 1.0: [True, True, False], 2.0: [True, False, False], 4.0: [False] * 3},
     )
     summary = coverage_summary(df)
-    assert summary.loc[4.0, f'{BASELINE_PASS} n'] == 0  # every threshold's pass column is summarised
+    assert summary[f'{BASELINE_PASS} n'].loc[4.0] == 0  # every threshold's pass column is summarised
     text = coverage_markdown(summary, read_coverage(summary))
     assert 'It is the only one: with more labels, no more than half the seeds meet every threshold' in text
     # above s = 1: 6 models, the baseline fails on 2 of s = 2 and 3 of s = 4; red never

@@ -1,6 +1,7 @@
 """Result validation and results_to_dataframe columns (union of summary keys, first seen, NaN if missing)."""
 
 import math
+from typing import Any, cast
 
 import pytest
 
@@ -34,9 +35,9 @@ def test_columns_rows_and_missing_values():
     assert df['wandb url'].tolist() == ['https://wandb/0', 'https://wandb/1']
     assert df['score'].tolist() == [0.8, 0.5]
     assert df['_runtime'].tolist() == [50.0, 70.0]
-    assert math.isnan(df.loc[1, 'val_recon'])
-    assert math.isnan(df.loc[0, 'labels/n/red'])
-    assert df.loc[1, 'labels/n/red'] == 60
+    assert math.isnan(df['val_recon'][1])
+    assert math.isnan(df['labels/n/red'][0])
+    assert df['labels/n/red'][1] == 60
 
 
 def test_empty():
@@ -44,14 +45,15 @@ def test_empty():
 
 
 def test_result_validation():
+    # Deliberately wrong types (cast to Any): the run-time checks are under test.
     with pytest.raises(TypeError, match='seed'):
-        Result('0', 'k', 'u', {}, 0.5)
+        Result(cast(Any, '0'), 'k', 'u', {}, 0.5)
     with pytest.raises(TypeError, match='summary'):
-        Result(0, 'k', 'u', [('val_recon', 1.0)], 0.5)
+        Result(0, 'k', 'u', cast(Any, [('val_recon', 1.0)]), 0.5)
     with pytest.raises(TypeError, match='score'):
-        Result(0, 'k', 'u', {}, None)
+        Result(0, 'k', 'u', {}, cast(Any, None))
     with pytest.raises(TypeError, match=r'results\[1\]'):
-        results_to_dataframe([Result(0, 'k', 'u', {}, 0.5), {'seed': 1}])
+        results_to_dataframe([Result(0, 'k', 'u', {}, 0.5), cast(Any, {'seed': 1})])
 
 
 def test_summary_is_copied():

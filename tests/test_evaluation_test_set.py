@@ -1,5 +1,7 @@
 """TestSet defaults and evaluation on a tiny untrained model; EvaluationPlan and ScoreByHSVSimilarity."""
 
+from typing import Any, cast
+
 import numpy as np
 import pytest
 import torch
@@ -64,7 +66,7 @@ def test_tags_are_ordered_and_deduplicated():
     ts = TestSet.create(['b', 'a', 'b'])
     assert ts.tags == ('b', 'a')
     with pytest.raises(TypeError, match='set'):
-        TestSet.create({'a', 'b'})
+        TestSet.create(cast(Any, {'a', 'b'}))  # deliberately a set: the run-time check is under test
     with pytest.raises(TypeError, match='single string'):
         TestSet.create('ablated')
     with pytest.raises(ValueError, match='non-blank'):
@@ -106,12 +108,13 @@ def test_evaluate_again_unions_tags(evaluated, model):
 
 
 def test_plan_validation():
+    # Deliberately wrong types (cast to Any): the run-time checks are under test.
     with pytest.raises(TypeError, match='set'):
-        EvaluationPlan({'ablated'})
+        EvaluationPlan(cast(Any, {'ablated'}))
     with pytest.raises(TypeError, match='transform'):
-        EvaluationPlan(('ablated',), transform=None)
+        EvaluationPlan(('ablated',), transform=cast(Any, None))
     with pytest.raises(TypeError, match=r'interventions\[0\]'):
-        EvaluationPlan(('ablated',), interventions=['not an intervention'])
+        EvaluationPlan(('ablated',), interventions=cast(Any, ['not an intervention']))
 
 
 def ablate_red(model):

@@ -8,6 +8,7 @@ batches under a sheet whose anchor is live only for known steps, and statistical
 from __future__ import annotations
 
 import math
+from typing import Any, cast
 
 import numpy as np
 import pytest
@@ -84,7 +85,7 @@ def test_bad_annotator_counts_are_refused_by_name():
         with pytest.raises(ValueError, match='annotators must be a finite number > 0'):
             ex_2_11.make_data(0, bad)
     with pytest.raises(TypeError, match='annotators must be a number'):
-        ex_2_11.make_data(0, '2')
+        ex_2_11.make_data(0, cast(Any, '2'))  # deliberately a string: the run-time check is under test
     with pytest.raises(ValueError, match='annotators'):
         ex_2_11.expected_labels(0, gated())
     with pytest.raises(ValueError, match='annotators'):

@@ -47,7 +47,8 @@ def test_active_profile_is_used_and_modal_profile_overrides_it(config, monkeypat
     config.write_text('[empty]\nactive = true\n\n[work]\ntoken_id = "ak-1"\ntoken_secret = "as-1"\n')
     assert find_modal_credentials() is None
     monkeypatch.setenv('MODAL_PROFILE', 'work')
-    assert "profile 'work'" in find_modal_credentials()
+    found = find_modal_credentials()
+    assert found is not None and "profile 'work'" in found
 
 
 def test_env_tokens_count_and_mix_with_file_per_key(config, monkeypatch):

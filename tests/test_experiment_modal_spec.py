@@ -98,13 +98,15 @@ def test_app_is_rebuilt_only_when_configuration_changes(run):
 
 
 def test_redefining_a_function_replaces_its_registration(run):
-    @run.thither
-    async def step() -> int:
-        return 1
+    def cell(value: int):
+        @run.thither
+        async def step() -> int:
+            return value
 
-    @run.thither  # a re-run notebook cell
-    async def step() -> int:  # noqa: F811
-        return 2
+        return step
+
+    cell(1)
+    step = cell(2)  # the same notebook cell, run again
 
     assert asyncio.run(step()) == 2
     assert run.modal_function('step') is run.modal_function(step)

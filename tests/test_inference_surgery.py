@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import lightning as L
 import pytest
 import torch
@@ -58,7 +60,7 @@ def test_infer_matches_inference_module_and_captures_post_intervention(trained, 
         logger=False, enable_progress_bar=False, enable_model_summary=False, enable_checkpointing=False
     )
     batches = trainer.predict(module_, torch.utils.data.DataLoader(x, batch_size=64))
-    y = torch.cat(batches)
+    y = torch.cat(cast(list[torch.Tensor], batches))  # one dataloader: one list of output batches
     latents = module_.read_captured('bottleneck')
     assert torch.allclose(y, direct.recon, atol=1e-6)
     assert torch.allclose(latents, direct.latents, atol=1e-6)
@@ -75,7 +77,9 @@ def test_predict_that_raises_leaves_no_hooks(trained):
     trainer = L.Trainer(
         logger=False, enable_progress_bar=False, enable_model_summary=False, enable_checkpointing=False
     )
-    bad = torch.utils.data.DataLoader(torch.rand(10, 4), batch_size=5)  # 4 channels: the model fails
+    # 4 channels: the model fails. A Tensor is a map-style dataset; DataLoader's annotation wants a `Dataset`.
+    rows = cast(torch.utils.data.Dataset[torch.Tensor], torch.rand(10, 4))
+    bad = torch.utils.data.DataLoader(rows, batch_size=5)
     with pytest.raises(RuntimeError):
         trainer.predict(module_, bad)
     assert all_forward_hooks(trained) == []

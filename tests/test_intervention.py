@@ -30,8 +30,8 @@ def test_threshold_at_one_means_no_suppression():
     for a in (1.0, 1 - 1e-9):
         assert BoundedFalloff(a, 1, 1)(x).tolist() == [0.0, 0.0, 0.0]
     s = Suppression(E0, BoundedFalloff(1.0, 1, 0))
-    a = torch.tensor([[1.0, 0.0, 0.0, 0.0, 0.0], [0.6, 0.8, 0.0, 0.0, 0.0]])
-    assert torch.equal(s(a), a)
+    latents = torch.tensor([[1.0, 0.0, 0.0, 0.0, 0.0], [0.6, 0.8, 0.0, 0.0, 0.0]])
+    assert torch.equal(s(latents), latents)
 
 
 @pytest.mark.parametrize(

@@ -80,15 +80,17 @@ def test_saves_killed_at_random_moments_leave_complete_files(tmp_path):
         env=env,
         text=True,
     )
+    to_zygote, from_zygote = zygote.stdin, zygote.stdout
+    assert to_zygote is not None and from_zygote is not None
 
     def start() -> int:
-        zygote.stdin.write('go\n')
-        zygote.stdin.flush()
-        return int(zygote.stdout.readline())
+        to_zygote.write('go\n')
+        to_zygote.flush()
+        return int(from_zygote.readline())
 
     def kill(writer: int) -> None:
         os.kill(writer, signal.SIGKILL)
-        assert zygote.stdout.readline() == 'reaped\n'
+        assert from_zygote.readline() == 'reaped\n'
 
     try:
         # First one complete round of saves (a save's fsync takes 0.05 s to over 0.3 s here), so
@@ -151,6 +153,6 @@ def test_a_notebook_run_killed_at_random_moments_leaves_notebook_and_figures_who
         assert text == original or figure.exists()
     assert snapshot() == committed, 'killed notebook runs changed committed files'
     # the next run removes the staging folders of the killed runs
-    proc = subprocess.run([sys.executable, '-c', script], env=env, capture_output=True, check=True)
+    subprocess.run([sys.executable, '-c', script], env=env, capture_output=True, check=True)
     stage = ROOT / '.nbrun-stage'
     assert not stage.exists() or not any(stage.iterdir())

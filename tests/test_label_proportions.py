@@ -62,4 +62,5 @@ def test_unlabelled_batches_are_an_error():
         enable_model_summary=False,
     )
     with pytest.raises(ValueError, match="isn't labelled"):
-        trainer.fit(Plain(), torch.utils.data.DataLoader(torch.rand(12, 3), batch_size=4))
+        # a Tensor is a map-style dataset; DataLoader's annotation asks for a `Dataset` subclass
+        trainer.fit(Plain(), torch.utils.data.DataLoader(torch.rand(12, 3), batch_size=4))  # type: ignore[arg-type]

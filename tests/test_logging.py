@@ -66,7 +66,7 @@ def clean_root():
         logging.getLogger(name).setLevel(logging.NOTSET)
 
 
-def ours(root: logging.Logger) -> list[logging.Handler]:
+def ours(root: logging.Logger) -> list[NamedStreamHandler]:
     return [h for h in root.handlers if isinstance(h, NamedStreamHandler)]
 
 

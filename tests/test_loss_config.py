@@ -1,6 +1,7 @@
 """RegularizerConfig validation and phase normalisation."""
 
 import math
+from typing import Any
 
 import pytest
 
@@ -8,7 +9,7 @@ from ex_color.loss import AngularAnchor, RegularizerConfig, Separate
 
 
 def make(**overrides):
-    kwargs = dict(
+    kwargs: dict[str, Any] = dict(
         name='reg-anchor',
         compute_loss_term=AngularAnchor((1, 0, 0, 0, 0)),
         label_affinities={'red': 1.0},

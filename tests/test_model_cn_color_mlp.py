@@ -56,7 +56,7 @@ def test_rejects_non_int_sizes():
 def test_bottleneck_output_is_unit_norm():
     torch.manual_seed(0)
     model = CNColorMLP(5, n_nonlinear=2)
-    latents = {}
+    latents: dict[str, torch.Tensor] = {}
     handle = model.bottleneck.register_forward_hook(lambda m, i, o: latents.setdefault('z', o))
     try:
         model(torch.rand(256, 3))
@@ -78,7 +78,9 @@ def _model_with_out_of_range_outputs() -> CNColorMLP:
     with torch.no_grad():
         # A huge negative bias on R and positive on B push those outputs outside [0, 1] for any input
         # (the rest of the decoder output is bounded because the latent is unit length).
-        model.decoder[4].bias.copy_(torch.tensor([-50.0, 0.5, 50.0]))
+        out_layer = model.decoder[4]
+        assert isinstance(out_layer, nn.Linear)
+        out_layer.bias.copy_(torch.tensor([-50.0, 0.5, 50.0]))
     return model
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any, cast
 
 import matplotlib.image as mpimg
 import matplotlib.pyplot as plt
@@ -88,9 +89,11 @@ def test_html_picture_structure_and_alt_text(figdir, tmp_path, monkeypatch):
 def test_default_alt_text_uses_suptitle_or_empty(figdir):
     with displayer_mpl('a.png') as show:
         show(simple_figure)
+    assert show.result is not None
     assert show.result.alt_text == 'Figure titled "Hello"'
     with displayer_mpl('b.png', alt_text='T="{title}"') as show:
         show(lambda: simple_figure(title=''))
+    assert show.result is not None
     assert show.result.alt_text == 'T=""'
 
 
@@ -120,6 +123,7 @@ def test_rendering_twice_gives_identical_bytes_and_html(figdir):
     def render() -> tuple[bytes, bytes, str]:
         with displayer_mpl('same.png') as show:
             show(simple_figure)
+        assert show.result is not None
         return (figdir / 'same.png').read_bytes(), (figdir / 'same.dark.png').read_bytes(), show.result.html
 
     first = render()
@@ -131,9 +135,11 @@ def test_rendering_twice_gives_identical_bytes_and_html(figdir):
 def test_changed_figure_changes_cache_buster(figdir):
     with displayer_mpl('c.png') as show:
         show(lambda: simple_figure(title='one'))
+    assert show.result is not None
     html1 = show.result.html
     with displayer_mpl('c.png') as show:
         show(lambda: simple_figure(title='two'))
+    assert show.result is not None
     assert show.result.html != html1
 
 
@@ -141,6 +147,7 @@ def test_last_show_wins(figdir):
     with displayer_mpl('last.png') as show:
         show(lambda: simple_figure(title='first'))
         show(lambda: simple_figure(title='second'))
+    assert show.result is not None
     assert show.result.alt_text == 'Figure titled "second"'
 
 
@@ -161,7 +168,7 @@ def test_factory_that_raises_leaves_no_file_and_no_figure(figdir):
 def test_factory_must_return_a_figure(figdir):
     with pytest.raises(TypeError, match='Figure'):
         with displayer_mpl('bad.png') as show:
-            show(lambda: 3)
+            show(cast(Any, lambda: 3))  # deliberately not a Figure factory
     assert plt.get_fignums() == []
 
 

@@ -56,6 +56,7 @@ def test_a_batch_trains_every_trial_and_seed_in_one_run_and_tells_medians(tmp_pa
     done = [t for t in study.trials if t.state.name == 'COMPLETE']
     assert len(done) == 3
     for o, t in zip(outcomes, done, strict=True):
+        assert o.medians is not None
         assert t.values == [o.medians['val_recon'], o.medians['val_reg-anchor']]
         assert t.params == o.values and 0.05 <= o.values['anchor'] <= 1.0
         assert t.user_attrs['worst']['val_recon'] >= o.medians['val_recon']  # the worse of two seeds
@@ -88,7 +89,9 @@ def test_a_point_that_breaks_the_sheet_is_told_failed_with_its_line_and_never_tr
         study, bad, OBJECTIVES, batch_size=2, seeds=[0], train=run_count(calls), score=lambda m: m.metrics
     )
     assert calls == []
-    assert all(o.medians is None and "line 3, column 'STEP'" in o.error for o in outcomes)
+    assert all(
+        o.medians is None and o.error is not None and "line 3, column 'STEP'" in o.error for o in outcomes
+    )
     assert [t.state.name for t in study.trials] == ['FAIL', 'FAIL']
     assert "line 3, column 'STEP'" in study.trials[0].user_attrs['error']
 

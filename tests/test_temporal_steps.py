@@ -132,7 +132,7 @@ def test_fraction_lies_between_its_anchors(p, gap, f, sign):
 def test_plus_f_equals_minus_one_minus_f(p, gap, k):
     # +F and −(1−F) name the same exact point P + F·(Q−P), so they resolve (or fail) alike.
     q = p + gap
-    results = []
+    results: list[list[int] | None] = []
     for cell in (f'+0.{k:03d}', f'-0.{1000 - k:03d}'):
         try:
             results.append(resolve_steps([str(p), cell, str(q)], [2, 3, 4], 'f.csv'))

@@ -37,6 +37,7 @@ def tolerance(printed: str) -> float:
     (e.g. lr at 500 is 0.08050648, printed 0.080507).
     """
     exponent = Decimal(printed).as_tuple().exponent
+    assert isinstance(exponent, int)  # a finite number ('n', 'N' and 'F' mark NaN and infinity)
     return 0.0 if printed == '0' else 10.0**exponent
 
 

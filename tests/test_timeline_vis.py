@@ -5,6 +5,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
+from matplotlib.colors import to_rgba
 
 from mini.temporal.dopesheet import Dopesheet
 from mini.temporal.timeline import Timeline
@@ -48,19 +49,24 @@ def test_plot_timeline_stacked_figure(sheet):
         groups=[ParamGroup('Weights', ['reg-a', 'reg-b'], 2), ParamGroup('LR', ['lr'])],
         line_styles={'^reg-': {'linestyle': '--'}},
     )
-    assert len(axes) == 2
+    assert isinstance(axes, list) and len(axes) == 2
     assert tuple(fig.get_size_inches()) == pytest.approx((15, 7))
     assert fig.get_suptitle() == 'Timeline property evolution'
     top = axes[0]
-    assert [line.get_linestyle() for line in top.lines if line.get_label().startswith('reg-')] == ['--', '--']
-    labels = [t.get_text() for t in top.get_legend().get_texts()]
+    assert [line.get_linestyle() for line in top.lines if str(line.get_label()).startswith('reg-')] == [
+        '--',
+        '--',
+    ]
+    legend = top.get_legend()
+    assert legend is not None
+    labels = [t.get_text() for t in legend.get_texts()]
     assert labels == ['reg-a', 'reg-b', 'Action Triggered']
     # Keyframe dots: reg-a keyed at 0 and 6; they sit on the realised line.
-    dots = top.collections[0].get_offsets()
+    dots = np.asarray(top.collections[0].get_offsets())
     np.testing.assert_allclose(dots, [[0, 1], [6, 0]])
     # Phase labels above each span; the default (no theme) figure is dark.
     assert sorted(t.get_text() for t in top.texts) == ['Main', 'Warm']
-    assert np.mean(fig.get_facecolor()[:3]) < 0.3
+    assert np.mean(to_rgba(fig.get_facecolor())[:3]) < 0.3
     assert top.get_xlabel() == 'Step' and top.get_ylabel() == 'Property value'
     plt.close(fig)
 
@@ -95,13 +101,13 @@ def test_plot_dopesheet(sheet, theme):
     assert tuple(fig.get_size_inches()) == pytest.approx((9, 3))
     assert weights.get_ylabel() == 'Weight' and weights.get_xlabel() == ''
     assert lr.get_ylabel() == 'LR' and lr.get_xlabel() == 'Step'
-    assert [line.get_label() for line in weights.lines if not line.get_label().startswith('_')] == [
+    assert [line.get_label() for line in weights.lines if not str(line.get_label()).startswith('_')] == [
         'reg-a',
         'reg-b',
     ]
     assert lr.get_legend() is None and weights.get_legend() is not None
     # Keyframe faces: white on light, black otherwise.
-    face = weights.collections[0].get_facecolors()[0][:3]
+    face = np.asarray(weights.collections[0].get_facecolor())[0][:3]
     assert face.tolist() == ([1, 1, 1] if theme == 'light' else [0, 0, 0])
     assert fig.get_suptitle() == ''
     plt.close(fig)

@@ -33,7 +33,7 @@ def test_same_seed_gives_bitwise_identical_weights_and_other_seeds_differ():
     assert not all(torch.equal(a[k], c[k]) for k in a)
 
 
-def test_learning_rate_follows_the_schedule_step_by_step():
+def test_learning_rate_follows_the_schedule_step_by_step(monkeypatch):
     # Batch k must use schedule step k: record the lr each optimiser step actually used.
     m = module(0)
     seen: list[float] = []
@@ -43,16 +43,16 @@ def test_learning_rate_follows_the_schedule_step_by_step():
             seen.append(self.param_groups[0]['lr'])
             return super().step(closure)
 
-    m.configure_optimizers = lambda: Spy(m.model.parameters(), lr=1e-8, stacked=False)
+    monkeypatch.setattr(m, 'configure_optimizers', lambda: Spy(m.model.parameters(), lr=1e-8, stacked=False))
     train, val = data(0)
     fit(m, train, val, run_name='t', max_steps=25, wandb_mode='disabled', progress=False)
     expected = m.timeline.values('lr')[:25].tolist()
     assert seen == expected
 
 
-def test_an_optimiser_the_schedule_cannot_drive_is_refused_by_name():
+def test_an_optimiser_the_schedule_cannot_drive_is_refused_by_name(monkeypatch):
     m = module(0)
-    m.configure_optimizers = lambda: torch.optim.SGD(m.model.parameters(), lr=0.1)
+    monkeypatch.setattr(m, 'configure_optimizers', lambda: torch.optim.SGD(m.model.parameters(), lr=0.1))
     train, val = data(0)
     with pytest.raises(TypeError, match=r'MemberAdam.*SGD'):
         fit(m, train, val, run_name='t', max_steps=5, wandb_mode='disabled', progress=False)
@@ -236,9 +236,12 @@ class _InterruptAt(L.Callback):
 def test_a_fit_that_stops_early_reraises_its_own_exception_and_finishes_wandb_as_failed(error, monkeypatch):
     codes = []
     real_finish = wandb.finish
-    monkeypatch.setattr(
-        wandb, 'finish', lambda exit_code=None, **kw: (codes.append(exit_code), real_finish())[1]
-    )
+
+    def finish(exit_code=None, **kw):
+        codes.append(exit_code)
+        return real_finish()
+
+    monkeypatch.setattr(wandb, 'finish', finish)
     handler = signal.getsignal(signal.SIGINT)
     train, val = data(0)
     with pytest.raises(type(error)):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
+from typing import Any
 
 import pytest
 import torch
@@ -13,7 +14,7 @@ from ex_color.training.remote import shard_trainer, train_members_on
 from mini.experiment import Experiment
 from tests.training_helpers import data, regularizers, short_dopesheet
 
-SETTINGS = dict(
+SETTINGS: dict[str, Any] = dict(
     dopesheet=short_dopesheet(),
     regularizers=regularizers(),
     make_data=data,

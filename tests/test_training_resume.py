@@ -34,10 +34,10 @@ def _start(tmp: Path, setup: str, out: str, *args: str) -> subprocess.Popen:
     return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 
 
-def _wait(*procs: subprocess.Popen) -> None:
+def _wait(*procs: subprocess.Popen[bytes]) -> None:
     for p in procs:
         output, _ = p.communicate(timeout=600)
-        assert p.returncode == 0, f'{p.args} failed:\n{output.decode()[-4000:]}'
+        assert p.returncode == 0, f'{p.args!r} failed:\n{output.decode()[-4000:]}'
 
 
 def _assert_bitwise(a_path: Path, b_path: Path) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 import torch
@@ -112,7 +114,9 @@ def test_result_members_are_standalone_models(result: RunResult, tmp_path):
     y, _ = net(torch.stack([x, x]))
     torch.testing.assert_close(models[1](x), y[1], rtol=1e-5, atol=1e-6)
     # The two seeds trained to different models.
-    assert not torch.equal(models[0].decoder[0].weight, models[1].decoder[0].weight)
+    assert not torch.equal(
+        models[0].get_parameter('decoder.0.weight'), models[1].get_parameter('decoder.0.weight')
+    )
 
 
 def test_result_metrics_and_history(result: RunResult):
@@ -207,7 +211,7 @@ def test_member_checkpoints_are_loadable(tmp_path):
     ],
 )
 def test_bad_arguments_are_errors_naming_member_and_field(members, kwargs, error, match):
-    args = dict(
+    args: dict[str, Any] = dict(
         dopesheet=Dopesheet.from_text(SHEET),
         regularizers=regularizers(),
         make_data=make_data,

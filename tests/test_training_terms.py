@@ -30,6 +30,7 @@ def test_stacked_separate_equals_separate_per_member(module: Separate):
     x = _batches_with_duplicates().requires_grad_()
     got = per_member_loss(module, x)
     got.sum().backward()
+    assert x.grad is not None
     grad_got, x.grad = x.grad.clone(), None
     expected = torch.stack([module(x[m]) for m in range(x.shape[0])])
     expected.sum().backward()
@@ -98,9 +99,13 @@ def test_label_weighted_term_per_member_with_skipping():
     # Member 0: (1·1 + 1·3) / (2 + 1e-8) ≈ 2; member 1: 0.5·6 / 0.5 = 6; member 2 carries no red: exactly 0.
     assert term.value[:2].tolist() == pytest.approx([2.0, 6.0], rel=1e-6)
     assert term.value[2].item() == 0.0
-    assert term.present.tolist() == [True, True, False]
+    assert term.present is not None and term.present.tolist() == [True, True, False]
     term.value.sum().backward()
-    assert per.grad[2].tolist() == [0.0, 0.0, 0.0]  # the absent member gets no gradient
+    assert per.grad is not None and per.grad[2].tolist() == [
+        0.0,
+        0.0,
+        0.0,
+    ]  # the absent member gets no gradient
     # No batch has the label key at all: the term does not apply (as the single-model trainer skips it).
     assert weighted_term(per, {'blue': red}, {'red': 1.0}) is None
 
@@ -111,6 +116,7 @@ def test_label_affinities_clamp_to_one():
     # α = clamp(1·0.8 + 1·0.8, 0, 1) = 1 for sample 0, clamp(0.8) = 0.8 for sample 1:
     # (1·2 + 0.8·4) / (1.8 + 1e-8) = 5.2 / 1.8 ≈ 2.8889
     term = weighted_term(per, labels, {'red': 0.8, 'warm': 0.8})
+    assert term is not None
     assert term.value.item() == pytest.approx(5.2 / 1.8, rel=1e-6)
 
 

@@ -60,22 +60,23 @@ def test_one_panel_per_metric_and_a_pass_rate_panel_on_one_label_axis():
     assert all(ax.get_xscale() == 'symlog' for ax in axes)
     # every member is a dot, the one that drew no label included (at 0)
     dots = [c for c in axes[0].collections if isinstance(c, PathCollection)]
-    assert len(dots) == 1 and len(dots[0].get_offsets()) == len(df)
-    assert 0 in dots[0].get_offsets()[:, 0]
+    assert len(dots) == 1
+    offsets = np.asarray(dots[0].get_offsets())
+    assert len(offsets) == len(df) and 0 in offsets[:, 0]
     # the median line sits at each setting's median label count and median metric
     line = next(ln for ln in axes[0].lines if ln.get_marker() == 'o')
-    np.testing.assert_allclose(line.get_xdata(), [4.0, 68.0, 1590.0])
-    np.testing.assert_allclose(line.get_ydata(), df.groupby('annotators')['red'].median())
+    np.testing.assert_allclose(np.asarray(line.get_xdata()), [4.0, 68.0, 1590.0])
+    np.testing.assert_allclose(np.asarray(line.get_ydata()), df.groupby('annotators')['red'].median())
     # threshold line only where a limit is given
     dashed = [ln for ln in axes[0].lines if ln.get_linestyle() == '--']
-    assert len(dashed) == 1 and dashed[0].get_ydata()[0] == 0.1
+    assert len(dashed) == 1 and np.asarray(dashed[0].get_ydata())[0] == 0.1
     assert not [ln for ln in axes[1].lines if ln.get_linestyle() == '--']
     # pass rates: every threshold and red alone, per setting
     rates = [ln for ln in axes[-1].lines if ln.get_marker() == 'o']
     expected_all = df.groupby('annotators')['pass'].mean()
     expected_red = df.groupby('annotators')[RED_PASS].mean()
-    np.testing.assert_allclose(rates[0].get_ydata(), expected_all)
-    np.testing.assert_allclose(rates[1].get_ydata(), expected_red)
+    np.testing.assert_allclose(np.asarray(rates[0].get_ydata()), expected_all)
+    np.testing.assert_allclose(np.asarray(rates[1].get_ydata()), expected_red)
     assert [t.get_text() for t in axes[-1].texts] == ['1/16', '1', '32']
 
 

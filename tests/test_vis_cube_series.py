@@ -32,7 +32,7 @@ def test_segments_and_colours(trailing):
     segs = lc.get_segments()
     assert len(segs) == 22
     # Segment i of line j starts at point i and is coloured by the true colour there.
-    colors = lc.get_colors()[:, :3]
+    colors = np.asarray(lc.get_colors())[:, :3]
     expected = cube['color'][:-1].reshape(-1, 3)  # [11 * 2, 3] in (i, j) order
     np.testing.assert_allclose(colors, expected)
     mse = cube['MSE'].reshape(12, 2)

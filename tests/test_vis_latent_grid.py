@@ -7,6 +7,7 @@ import math
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import PathCollection
 from matplotlib.colors import to_hex
 
@@ -42,11 +43,12 @@ def test_projection_depth_order_and_colours():
     ax = fig.axes[0]
     pc = points(ax)
     order = np.argsort(lat[:, 2], kind='stable')  # nearest (largest depth) drawn last
-    np.testing.assert_allclose(pc.get_offsets(), lat[order][:, [1, 0]])
-    np.testing.assert_allclose(pc.get_facecolors()[:, :3], cube['color'].reshape(-1, 3)[order])
-    np.testing.assert_allclose(pc.get_edgecolors()[:, :3], cube['recon'].reshape(-1, 3)[order])
+    # np.asarray: the getters return arrays, which matplotlib's stubs widen to any array-like
+    np.testing.assert_allclose(np.asarray(pc.get_offsets()), lat[order][:, [1, 0]])
+    np.testing.assert_allclose(np.asarray(pc.get_facecolor())[:, :3], cube['color'].reshape(-1, 3)[order])
+    np.testing.assert_allclose(np.asarray(pc.get_edgecolor())[:, :3], cube['recon'].reshape(-1, 3)[order])
     # Ring 0.4 * radius wide; marker diameter 2r - ring keeps the outer edge at r (r = 10).
-    assert pc.get_linewidths()[0] == pytest.approx(4)
+    assert np.asarray(pc.get_linewidth())[0] == pytest.approx(4)
     assert pc.get_sizes()[0] == pytest.approx(16**2)
     assert ax.get_title() == '(1,0,2)'
     assert fig.axes[1].get_title() == '(3,2,0)'
@@ -90,7 +92,7 @@ def test_cone_annotation_draws_outline_and_silhouette():
     fig = plot_latent_grid_3d_from_cube(cube, dims=[(0, 1, 2)], annotations=[cone])
     lines = fig.axes[0].lines
     assert len(lines) == 3  # base ellipse + two silhouette lines
-    ellipse = lines[0].get_xydata()
+    ellipse = np.asarray(lines[0].get_xydata())
     # Full angle 60 deg about +x: base circle at x = cos 30 deg, radius sin 30 deg = 1/2 (seen edge-on).
     np.testing.assert_allclose(ellipse[:, 0], math.cos(math.pi / 6), atol=1e-12)
     assert ellipse[:, 1].max() == pytest.approx(0.5, abs=1e-3)
@@ -114,6 +116,7 @@ def test_culling_hidden_dots_leaves_pixels_unchanged(spread):
     for cull in (False, True):
         fig, ax = plt.subplots(figsize=(3, 3), dpi=100)
         draw_latent_panel(ax, lat, (0, 1, 2), colors, compare, dot_radius=6, cull_hidden=cull)
+        assert isinstance(fig.canvas, FigureCanvasAgg)  # the tests' backend renders to a buffer
         fig.canvas.draw()
         images.append(np.asarray(fig.canvas.buffer_rgba()).copy())
         plt.close(fig)

@@ -25,7 +25,9 @@ def test_two_log_panels_one_line_per_case():
         red, far = fig.axes
         assert red.get_yscale() == 'log' and far.get_yscale() == 'log'
         assert len(red.get_lines()) >= 2 and len(far.get_lines()) == 2
-        labels = [t.get_text() for t in red.get_legend().get_texts()]
+        legend = red.get_legend()
+        assert legend is not None
+        labels = [t.get_text() for t in legend.get_texts()]
         assert any('ablated (3 seeds)' in t for t in labels)
     finally:
         plt.close(fig)

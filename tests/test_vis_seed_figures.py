@@ -67,6 +67,7 @@ def test_seed_figures_render_in_both_themes(tmp_path, monkeypatch):
                 hsv, title=f'Predicted colors · {" · ".join(TAGS)}', colors='recon', colors_compare='color'
             )
         )
+    assert show.result is not None
     assert show.result.alt_text == 'Slices "Predicted colors · no intervention · no subspace · V vs H by S"'
     with displayer_mpl('large-assets/ex-2.10-loss-colors-x.png', alt_text='Loss "{title}"') as show:
         show(
@@ -92,6 +93,7 @@ def test_seed_figures_render_in_both_themes(tmp_path, monkeypatch):
                 theme=theme,
             )
         )
+    assert show.result is not None
     assert show.result.alt_text == 'Latents "Latents · no intervention · no subspace"'
     elapsed, cpu = time.perf_counter() - start, time.process_time() - start_cpu
     print(f'\nfour seed figures, light + dark: {elapsed:.2f} s wall, {cpu:.2f} s CPU')

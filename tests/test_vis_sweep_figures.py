@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from matplotlib.collections import LineCollection, PathCollection
 from matplotlib.lines import Line2D
 from matplotlib.patches import PathPatch
 from scipy import stats
@@ -111,7 +112,9 @@ def test_scatter_fit_matches_polyfit_and_pearson(sim_cube):
     # MSE = sim³ + noise, so the line is close to y = x.
     assert slope == pytest.approx(1.0, abs=0.05)
     r = stats.pearsonr(x, y).statistic
-    (label,) = [t.get_text() for t in ax.get_legend().get_texts()]
+    legend = ax.get_legend()
+    assert legend is not None
+    (label,) = [t.get_text() for t in legend.get_texts()]
     assert f'{r:.3f}' in label
     assert f'{r**2:.3f}' in label
     assert r == pytest.approx(error_correlation(sim_cube, RED, 3).r)
@@ -119,7 +122,8 @@ def test_scatter_fit_matches_polyfit_and_pearson(sim_cube):
     assert ax.get_ylabel() == 'MSE'
     # One point per cell, in the true colours (some alpha), size 2.
     (points,) = ax.collections
-    assert len(points.get_offsets()) == 6**3
+    assert isinstance(points, PathCollection)
+    assert len(np.asarray(points.get_offsets())) == 6**3
     assert set(points.get_sizes()) == {2}
     plt.close(fig)
 
@@ -149,7 +153,7 @@ def test_metric_boxes_one_box_per_column(sweep_df):
     assert len(fig.axes) == 3
     for ax in fig.axes:
         assert sum(isinstance(p, PathPatch) for p in ax.patches) == 1
-        assert len(ax.collections[-1].get_offsets()) == 12  # every run is a dot
+        assert len(np.asarray(ax.collections[-1].get_offsets())) == 12  # every run is a dot
     assert [ax.get_xscale() for ax in fig.axes] == ['linear', 'log', 'linear']
     assert [ax.get_yticklabels()[0].get_text() for ax in fig.axes] == ['score', 'Recon loss', '_runtime']
     assert tuple(fig.get_size_inches()) == (4, 3)
@@ -190,16 +194,19 @@ def test_results_figure_layout(test_set):
         )
     assert tuple(fig.get_size_inches()) == pytest.approx((5, 5.3))
     assert len(fig.axes) == 4
-    grid = fig.axes[0].get_subplotspec().get_gridspec()
-    assert list(grid.get_height_ratios()) == [2.5, 1.8, 1.2]
-    rows = [ax.get_subplotspec().rowspan.start for ax in fig.axes]
+    spec = fig.axes[0].get_subplotspec()
+    assert spec is not None
+    assert np.asarray(spec.get_gridspec().get_height_ratios()).tolist() == [2.5, 1.8, 1.2]
+    rows = [spec.rowspan.start for ax in fig.axes if (spec := ax.get_subplotspec()) is not None]
     assert rows == [0, 0, 1, 2]
     assert [ax.get_title() for ax in fig.axes[:2]] == ['(1,0,2)', '(2,0,1)']
     # Slice: 12 hues across, the 4 non-black value rows (v = 1/4 .. 1) up.
-    assert fig.axes[2].get_images()[0].get_array().shape[:2] == (4, 12)
+    image = fig.axes[2].get_images()[0].get_array()
+    assert image is not None and image.shape[:2] == (4, 12)
     assert fig.axes[3].get_ylim() == (0, 0.2)
     # 5 value levels × 149 hue segments in the series.
-    assert len(fig.axes[3].collections[0].get_segments()) == 5 * 149
+    series = fig.axes[3].collections[0]
+    assert isinstance(series, LineCollection) and len(series.get_segments()) == 5 * 149
     plt.close(fig)
 
 

@@ -33,12 +33,13 @@ Deliberately not here: fine-tuning (`ex_color.training.finetune`), probing (`ex_
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import TypeVar
 
 import torch
 from torch import Tensor, nn
 
-from ex_color.model import CNColorMLP, L2Norm
+from ex_color.model import CNColorMLP
 
 __all__ = [
     'ErasedBottleneck',
@@ -73,6 +74,10 @@ def _check(latents: Tensor, labels: Tensor, who: str) -> tuple[Tensor, Tensor]:
 class LeaceEdit(nn.Module):
     """A fitted LEACE eraser as a module: ``x − ((x − bias) @ Rᴴ) @ Lᴴ``, applied by `LeaceEraser` itself."""
 
+    proj_left: Tensor
+    proj_right: Tensor
+    bias: Tensor | None
+
     def __init__(self, eraser: object):
         super().__init__()
         from concept_erasure import LeaceEraser
@@ -83,14 +88,14 @@ class LeaceEdit(nn.Module):
         self.register_buffer('proj_right', eraser.proj_right.detach().clone())
         self.register_buffer('bias', None if eraser.bias is None else eraser.bias.detach().clone())
 
-    def eraser(self) -> object:
+    def eraser(self) -> Callable[[Tensor], Tensor]:
         """The package's eraser over this module's (device-following) buffers."""
         from concept_erasure import LeaceEraser
 
         return LeaceEraser(self.proj_left, self.proj_right, self.bias)
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.eraser()(x)  # type: ignore[operator]
+        return self.eraser()(x)
 
 
 def fit_leace(latents: Tensor, labels: Tensor) -> LeaceEdit:
@@ -107,6 +112,8 @@ def fit_leace(latents: Tensor, labels: Tensor) -> LeaceEdit:
 
 class ProjectOut(nn.Module):
     """Remove each latent's component along one unit direction: ``x − (x · d) d``."""
+
+    direction: Tensor  # [k], unit norm
 
     def __init__(self, direction: Tensor):
         super().__init__()
@@ -134,7 +141,7 @@ def mean_difference(latents: Tensor, labels: Tensor) -> ProjectOut:
 class ErasedBottleneck(nn.Module):
     """The model's normalisation, then `edit`, then the normalisation again."""
 
-    def __init__(self, norm: L2Norm, edit: nn.Module):
+    def __init__(self, norm: nn.Module, edit: nn.Module):
         super().__init__()
         self.norm = norm
         self.edit = edit

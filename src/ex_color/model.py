@@ -86,7 +86,8 @@ class CNColorMLP(nn.Module):
         self.k_codec = _check_positive_int(k_codec, 'k_codec')
         self.n_nonlinear = _check_positive_int(n_nonlinear, 'n_nonlinear')
         self.encoder = _mlp(3, k_codec, k_bottleneck, n_nonlinear)
-        self.bottleneck = L2Norm()
+        # typed as any module: erasure swaps in a bottleneck that wraps this one
+        self.bottleneck: nn.Module = L2Norm()
         self.decoder = _mlp(k_bottleneck, k_codec, 3, n_nonlinear)
 
     def forward(self, x: Tensor) -> Tensor:  # [B, 3] -> [B, 3]

@@ -113,13 +113,13 @@ def ablation_summary(model: nn.Module, hd_cube: ColorCube, dims: Sequence[int] =
 
 
 def _summary_metrics(summary: AblationSummary) -> dict[str, float]:
-    t = summary.table
+    ablated, baseline = summary.table['ablated'], summary.table['baseline']
     return {
-        'red': float(t.loc['red', 'ablated']),
-        'median': float(t.loc['median', 'ablated']),
-        'worst_gcb': float(t.loc[['green', 'cyan', 'blue'], 'ablated'].max()),
-        'baseline_max': float(t.loc['max', 'baseline']),
-        'baseline_median': float(t.loc['median', 'baseline']),
+        'red': float(ablated['red']),
+        'median': float(ablated['median']),
+        'worst_gcb': float(ablated[['green', 'cyan', 'blue']].max()),
+        'baseline_max': float(baseline['max']),
+        'baseline_median': float(baseline['median']),
     }
 
 

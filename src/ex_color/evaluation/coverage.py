@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 import pandas as pd
@@ -142,6 +142,6 @@ def read_coverage(summary: pd.DataFrame) -> CoverageReading:
     return CoverageReading(
         works=works,
         red=smallest(RED_PASS),
-        best=float(summary['pass'].idxmax()),
+        best=float(cast(float, summary['pass'].idxmax())),  # the index holds the numeric settings
         relapses=relapses,
     )

@@ -68,5 +68,5 @@ def pareto_front(
     # [j, i, c]: row j compared with row i on metric c.
     no_worse = (cost[:, None, :] <= cost[None, :, :]).all(axis=-1)
     better = (cost[:, None, :] < cost[None, :, :]).any(axis=-1)
-    dominated = (no_worse & better).any(axis=0)  # over j: is row i dominated by anyone?
-    return df[~dominated]
+    dominated = np.asarray((no_worse & better).any(axis=0))  # over j: is row i dominated by anyone?
+    return df.loc[~dominated]

@@ -3,8 +3,9 @@ thresholds live in `ex_color.evaluation.ablation`; re-exported here)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import nn
@@ -51,7 +52,7 @@ def train_model(
     *,
     dopesheet: Dopesheet,
     regularizers: Sequence[RegularizerConfig],
-    make_data: Callable[[int], tuple[object, object]],
+    make_data: Callable[[int], tuple[Iterable[Any], Iterable[Any] | None]],
     k_bottleneck: int,
     n_nonlinear: int,
     seed: int,

@@ -31,6 +31,14 @@ __all__ = ['Publication', 'coverage_markdown', 'publication', 'settings_markdown
 RED_THRESHOLD = next(th.label for th in THRESHOLDS if th.metric == 'red')
 
 
+def _row(summary: pd.DataFrame, s: float) -> pd.Series:
+    """Setting `s`'s row of `summary` (one row per setting)."""
+    row = summary.loc[s]
+    if not isinstance(row, pd.Series):
+        raise ValueError(f'coverage summary: {len(row)} rows for setting {s}; expected one')
+    return row
+
+
 def _labels(row: pd.Series) -> str:
     return f'{row["labels median"]:g} [{row["labels min"]:.0f}, {row["labels max"]:.0f}]'
 
@@ -57,14 +65,14 @@ def settings_markdown(expected: Mapping[float, float], summary: pd.DataFrame | N
     for s, n in sorted(expected.items()):
         cells = [setting_name(s), f'{n:.3g}']
         if summary is not None:
-            row = summary.loc[s]
+            row = _row(summary, s)
             cells += [_labels(row), _rate(row, 'pass'), _rate(row, RED_PASS)]
         lines.append('| ' + ' | '.join(cells) + ' |')
     return '\n'.join(lines)
 
 
 def _named(summary: pd.DataFrame, s: float) -> str:
-    row = summary.loc[s]
+    row = _row(summary, s)
     return f'about {row["labels median"]:g} labels (s = {setting_name(s)}; drawn: {_labels(row)})'
 
 
@@ -96,7 +104,7 @@ def coverage_markdown(summary: pd.DataFrame, reading: CoverageReading) -> str:
     n = int(summary['seeds'].max())
     parts = []
     if reading.works is not None:
-        row = summary.loc[reading.works]
+        row = _row(summary, reading.works)
         parts.append(
             f'**The smallest setting at which more than half the seeds meet every threshold is '
             f'{_named(summary, reading.works)}: {_rate(row, "pass")} of its seeds.**'
@@ -104,7 +112,7 @@ def coverage_markdown(summary: pd.DataFrame, reading: CoverageReading) -> str:
         above = [float(s) for s in summary.index if s > reading.works]
         if reading.relapses:
             listed = ', '.join(
-                f's = {setting_name(s)} ({int(summary.loc[s, "pass n"])}/{int(summary.loc[s, "seeds"])})'
+                f's = {setting_name(s)} ({int(_row(summary, s)["pass n"])}/{int(_row(summary, s)["seeds"])})'
                 for s in reading.relapses
             )
             if list(reading.relapses) == above:  # no setting but this one has a majority
@@ -118,14 +126,14 @@ def coverage_markdown(summary: pd.DataFrame, reading: CoverageReading) -> str:
     elif summary['pass n'].max() == 0:
         parts.append('**No seed of any setting meets every threshold.**')
     else:
-        best = summary.loc[reading.best]
+        best = _row(summary, reading.best)
         parts.append(
             f'**No setting has more than half its seeds meeting every threshold.** The best is '
             f'{_named(summary, reading.best)}, with {_rate(best, "pass")}.'
         )
         parts.append(_most_missed(summary, [float(s) for s in summary.index], where='Over all settings'))
     if reading.red is not None:
-        row = summary.loc[reading.red]
+        row = _row(summary, reading.red)
         same = reading.red == reading.works
         parts.append(
             f'Deleting red alone (`{RED_THRESHOLD}`) takes '
@@ -135,18 +143,18 @@ def coverage_markdown(summary: pd.DataFrame, reading: CoverageReading) -> str:
     elif summary[f'{RED_PASS} n'].max() == 0:
         parts.append(f'No seed of any setting reaches `{RED_THRESHOLD}`.')
     else:
-        top = summary[RED_PASS].idxmax()
+        top = float(summary.index[int(summary[RED_PASS].to_numpy().argmax())])
         parts.append(
             f'No setting has more than half its seeds reaching `{RED_THRESHOLD}`; the most is '
-            f'{_rate(summary.loc[top], RED_PASS)}, at s = {setting_name(float(top))}.'
+            f'{_rate(_row(summary, top), RED_PASS)}, at s = {setting_name(top)}.'
         )
     if 1.0 in summary.index:
-        row = summary.loc[1.0]
+        row = _row(summary, 1.0)
         parts.append(
             f"Ex 2.10's own labelling (s = 1) drew {_labels(row)} labels (median [min, max]), with "
             f'{_rate(row, "pass")} seeds meeting every threshold'
             + (
-                f', so it has {row["labels median"] / summary.loc[reading.works, "labels median"]:.2g}× the '
+                f', so it has {row["labels median"] / _row(summary, reading.works)["labels median"]:.2g}× the '
                 'labels the smallest working setting needed.'
                 if reading.works is not None and reading.works < 1.0
                 else '.'
@@ -171,10 +179,10 @@ class Publication(NamedTuple):
 def publication(summary: pd.DataFrame, reading: CoverageReading) -> Publication:
     """The smallest working setting; failing that, Ex 2.10's own s = 1 (or the best, without it)."""
     if reading.works is not None:
-        labels = summary.loc[reading.works, 'labels median']
+        labels = _row(summary, reading.works)['labels median']
         return Publication(reading.works, f'Ex 2.10 with ~{labels:g} labels (the smallest count that works)')
     s = 1.0 if 1.0 in summary.index else reading.best
-    labels = summary.loc[s, 'labels median']
+    labels = _row(summary, s)['labels median']
     return Publication(
         s, f'Ex 2.10 with ~{labels:g} labels (s = {setting_name(s)}; no label count tried works)'
     )

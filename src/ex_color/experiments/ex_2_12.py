@@ -78,8 +78,13 @@ def finetune_data(seed: int) -> tuple[RandomBatches, FixedBatches]:
 
 def tracked_colours() -> dict[str, tuple[float, float, float]]:
     """Red and the far colours, as RGB, tracked during fine-tuning."""
-    table = named_color_table().set_index('name')
-    return {name: tuple(float(v) for v in table.loc[name, 'rgb']) for name in ('red', *FAR)}
+    table = named_color_table()
+    rgb = dict(zip(table['name'], table['rgb'], strict=True))
+    colours = {}
+    for name in ('red', *FAR):
+        r, g, b = rgb[name]
+        colours[name] = (float(r), float(g), float(b))
+    return colours
 
 
 class Deletion(NamedTuple):

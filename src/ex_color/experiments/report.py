@@ -42,14 +42,14 @@ def g(v: float) -> str:
 
 def one_seed_markdown(summary: AblationSummary, seed: int) -> str:
     """What ablation did to one seed's model, in numbers."""
-    t = summary.table
-    warm = ', '.join(f'{c} {g(t.loc[c, "ablated"])}' for c in ('orange', 'magenta', 'yellow') if c in t.index)
+    ablated, baseline = summary.table['ablated'], summary.table['baseline']
+    warm = ', '.join(f'{c} {g(ablated[c])}' for c in ('orange', 'magenta', 'yellow') if c in ablated.index)
     return (
         f'For seed {seed}, ablating dimension 0 raises the error at pure red from '
-        f'{g(t.loc["red", "baseline"])} to {g(t.loc["red", "ablated"])}, while the median error over the '
-        f'high-resolution cube goes from {g(t.loc["median", "baseline"])} to {g(t.loc["median", "ablated"])}; '
-        f'green, cyan and blue end at {g(t.loc["green", "ablated"])}, {g(t.loc["cyan", "ablated"])} and '
-        f'{g(t.loc["blue", "ablated"])}. Near red: {warm}.'
+        f'{g(baseline["red"])} to {g(ablated["red"])}, while the median error over the '
+        f'high-resolution cube goes from {g(baseline["median"])} to {g(ablated["median"])}; '
+        f'green, cyan and blue end at {g(ablated["green"])}, {g(ablated["cyan"])} and '
+        f'{g(ablated["blue"])}. Near red: {warm}.'
     )
 
 
@@ -273,7 +273,7 @@ def recovery_markdown(recovery: pd.DataFrame, labels: Mapping[str, str] | None =
     for case, row in recovery.iterrows():
         n = int(row['max steps'])
         lines.append(
-            f'| {labels.get(case, case)} | {_steps(float(row["median steps"]), n)} '
+            f'| {labels.get(str(case), case)} | {_steps(float(row["median steps"]), n)} '
             f'[{_steps(float(row["q1"]), n)}, {_steps(float(row["q3"]), n)}] | '
             f'{int(row["recovered"])}/{int(row["seeds"])} within {n} | {int(row["nothing to recover"])} |'
         )
@@ -297,7 +297,7 @@ def relearning_markdown(
     for case, row in recovery.iterrows():
         max_steps = int(row['max steps'])
         parts.append(
-            f'{labels.get(case, case)}: {_steps(float(row["median steps"]), max_steps)} steps (median; IQR '
+            f'{labels.get(str(case), case)}: {_steps(float(row["median steps"]), max_steps)} steps (median; IQR '
             f'{_steps(float(row["q1"]), max_steps)}–{_steps(float(row["q3"]), max_steps)}), '
             f'{int(row["recovered"])}/{int(row["seeds"])} seeds half-way back within {max_steps}'
             + (

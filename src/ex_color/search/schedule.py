@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 
@@ -221,4 +221,4 @@ def choose(trials: pd.DataFrame, *, maximize: str, at_most: Mapping[str, float])
     ok = trials[trials['feasible'].astype(bool)]
     for metric, limit in at_most.items():
         ok = ok[ok[metric].astype(float) <= limit]
-    return None if ok.empty else int(ok[maximize].astype(float).idxmax())
+    return None if ok.empty else int(cast(int, ok[maximize].astype(float).idxmax()))  # trial numbers index it

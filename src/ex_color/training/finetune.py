@@ -40,7 +40,7 @@ import torch
 from torch import Tensor, nn
 
 from ex_color.erasure import ErasedBottleneck
-from ex_color.model import CNColorMLP, L2Norm
+from ex_color.model import CNColorMLP
 from ex_color.training.fit import fit
 from ex_color.training.module import TrainingModule
 from ex_color.training.schedule import Schedule
@@ -90,7 +90,7 @@ class StackedEdits(nn.Module):
     """A stack's bottleneck with a per-member edit: member m's unit latents go through ``edits[m]``
     (then are re-normalised); members without one are left as the normalisation made them."""
 
-    def __init__(self, norm: L2Norm, edits: Sequence[nn.Module | None]):
+    def __init__(self, norm: nn.Module, edits: Sequence[nn.Module | None]):
         super().__init__()
         self.norm = norm
         self.edits = nn.ModuleList([e if e is not None else nn.Identity() for e in edits])
@@ -124,6 +124,10 @@ class ColourErrors(L.Callback):
     @torch.no_grad()
     def _record(self, trainer: L.Trainer, module: L.LightningModule) -> None:
         net = module.model
+        if not isinstance(net, StackedColorMLP):
+            raise TypeError(
+                f'ColourErrors: the module must train a StackedColorMLP, got {type(net).__name__}'
+            )
         was = net.training
         net.eval()
         try:
@@ -218,7 +222,8 @@ def fine_tune(
     schedule = Schedule.stack([Schedule.build(dopesheet, [], member=n, timeline=timeline) for n in names])
     plain, edits = zip(*(_split(m.model) for m in members), strict=True)
     net = StackedColorMLP(list(plain))
-    net.bottleneck = StackedEdits(net.bottleneck, list(edits))
+    stacked_edits = StackedEdits(net.bottleneck, list(edits))
+    net.bottleneck = stacked_edits
     _freeze(net, members)
     net.train()  # the members may arrive in eval mode (as evaluated); they train here
     module = TrainingModule(net, schedule, nn.MSELoss(), [], member_names=names)
@@ -229,7 +234,7 @@ def fine_tune(
             f'fine_tune: make_data returned validation data for {n_val} of {len(data)} members; need all or none'
         )
     batches = StackedBatches([t for t, _ in data], role='training')
-    val = StackedBatches([v for _, v in data], role='validation') if n_val else None
+    val = StackedBatches([v for _, v in data if v is not None], role='validation') if n_val else None
     tracker = ColourErrors(colours or {'red': (1.0, 0.0, 0.0)})
     logger = MemberWandbLogger(
         [f'{run_name} · {n}' for n in names],
@@ -269,9 +274,7 @@ def fine_tune(
     for i, edit in enumerate(edits):
         model = net.member(i)
         if edit is not None:
-            model.bottleneck = ErasedBottleneck(
-                model.bottleneck, copy.deepcopy(net.bottleneck.edits[i]).cpu()
-            )
+            model.bottleneck = ErasedBottleneck(model.bottleneck, copy.deepcopy(stacked_edits.edits[i]).cpu())
         models.append(model.eval())
     history = pd.concat([module.history(i).assign(member=n) for i, n in enumerate(names)], ignore_index=True)
     return FineTuneResult(names, models, tracker.frame(names), history, time.perf_counter() - start)

@@ -47,11 +47,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection, Sequence
-from typing import Any
+from typing import Any, cast
 
 import lightning as L
 import numpy as np
 import torch
+from lightning.pytorch.core.optimizer import LightningOptimizer
 from lightning.pytorch.strategies import SingleDeviceStrategy
 from torch import Tensor, nn
 from torch.nn import functional as F
@@ -136,7 +137,7 @@ class TrainingModule(MemberRecords, ScheduleTables, L.LightningModule):
         self._val_layers = list(dict.fromkeys(x for r in self._val_regs for x in r.layer_affinities))
         self._tables()
         self._step = 0
-        self._seen_labels: tuple[str, ...] | None = None  # label names the training batches carry
+        self._seen_labels = None  # label names the training batches carry
         self._epoch_first_step = 0
         self._plain_backward = False
         self._window = MemberWindow(m)
@@ -225,7 +226,7 @@ class TrainingModule(MemberRecords, ScheduleTables, L.LightningModule):
         self._plain_backward = self.trainer.precision == '32-true' and self.trainer.world_size == 1
         self._tables_to(self.device)
         self._bind_optimizer()
-        self._seen_labels: tuple[str, ...] | None = None
+        self._seen_labels = None
         # Lightning's optimizer step only dispatches `on_before_optimizer_step` hooks through the
         # strategy and precision plugin (about 0.3 ms a step here); when nothing listens, step directly
         # and let Lightning count the step all the same.
@@ -234,7 +235,9 @@ class TrainingModule(MemberRecords, ScheduleTables, L.LightningModule):
             and type(self.trainer.strategy) is SingleDeviceStrategy
             and _no_override(type(self), L.LightningModule, 'on_before_optimizer_step')
             and all(
-                _no_override(type(c), L.Callback, 'on_before_optimizer_step') for c in self.trainer.callbacks
+                _no_override(type(c), L.Callback, 'on_before_optimizer_step')
+                # Trainer sets .callbacks in its callback connector without declaring the attribute
+                for c in self.trainer.callbacks  # type: ignore[attr-defined]
             )
         )
         # Re-running fit on the same module starts clean accounting.
@@ -316,7 +319,7 @@ class TrainingModule(MemberRecords, ScheduleTables, L.LightningModule):
         # One finiteness check per step; only a failure pays for finding the culprit.
         if not bool(torch.isfinite(total).all()):
             self._raise_non_finite(values, present, step, 'training')
-        opt = self.optimizers()
+        opt = cast(LightningOptimizer, self.optimizers())  # exactly one (checked by _bind_optimizer)
         for p in self._params:
             p.grad = None
         loss = total.sum()

@@ -65,7 +65,7 @@ class MemberAdam(torch.optim.Optimizer):
             group['lr'] = value
 
     @torch.no_grad()
-    def step(self, closure=None):  # type: ignore[override]
+    def step(self, closure=None):
         loss = None
         if closure is not None:
             with torch.enable_grad():

@@ -11,7 +11,7 @@ Deliberately not here: when to record (the training module's per-step semantics 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import lightning as L
 import numpy as np
@@ -46,10 +46,14 @@ def describe_config(module: Any) -> dict[str, Any]:
 class MemberRecords:
     """Mixin of `TrainingModule`: history, loggers, `latest_metrics` and fault reports."""
 
-    n_members: int
     member_names: list[str]
     latest_metrics: dict[str, float]
     _history: list[tuple[int, int, str, float]]
+
+    if TYPE_CHECKING:  # read-only, from the host module
+
+        @property
+        def n_members(self) -> int: ...
 
     def _raise_non_finite(
         self, values: dict[str, Tensor], present: dict[str, Tensor], step: int, phase: str

@@ -53,7 +53,9 @@ class ResumeState:
 
 
 def _numpy_state() -> dict[str, Any]:
-    name, keys, pos, has_gauss, cached = np.random.get_state()
+    state = np.random.get_state(legacy=True)
+    assert isinstance(state, tuple)  # the global generator is MT19937, so legacy=True gives the 5-tuple
+    name, keys, pos, has_gauss, cached = state
     return {'name': name, 'keys': torch.from_numpy(keys.astype(np.int64)), 'pos': int(pos),
             'has_gauss': int(has_gauss), 'cached': float(cached)}  # fmt: skip
 

@@ -273,7 +273,7 @@ def train_members(
     net = StackedColorMLP(models)
     module = TrainingModule(net, schedule, nn.MSELoss(), regularizers, member_names=names)
     train_batches = StackedBatches(train_sets, role='training')
-    val_batches = StackedBatches(val_sets, role='validation') if n_val else None
+    val_batches = StackedBatches([v for v in val_sets if v is not None], role='validation') if n_val else None
     logger = MemberWandbLogger(
         [f'{run_name} · {name}' for name in names],
         group=run_name,

@@ -73,7 +73,7 @@ def _worker(conn: Connection, shard: int, specs: list[Any], settings: dict[str, 
         conn.close()
 
 
-def _context() -> mp.context.BaseContext:
+def _context() -> mp.context.ForkContext | mp.context.SpawnContext:
     if sys.platform.startswith('linux'):
         return mp.get_context('fork')
     return mp.get_context('spawn')
@@ -104,10 +104,10 @@ def train_sharded(specs: Sequence[Any], *, workers: int, settings: dict[str, Any
     try:
         pending = set(range(len(ranges)))
         while pending:
-            for conn in wait([conns[i] for i in pending]):
-                shard = conns.index(conn)  # type: ignore[arg-type]
+            for ready in wait([conns[i] for i in pending]):
+                shard = next(i for i in pending if conns[i] is ready)
                 try:
-                    kind, _, payload = conn.recv()  # type: ignore[union-attr]
+                    kind, _, payload = conns[shard].recv()
                 except EOFError:
                     raise RuntimeError(
                         f'shard {shard} (members {list(ranges[shard])}) died without a result '

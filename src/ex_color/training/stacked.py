@@ -27,6 +27,7 @@ Deliberately not here: training logic, regularisers, and architectures other tha
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from typing import cast
 
 import torch
 from torch import Tensor, nn
@@ -39,9 +40,9 @@ __all__ = ['StackedColorMLP']
 _SECTIONS = ('encoder', 'decoder')
 
 
-def _layer_kinds(section: nn.Sequential, where: str) -> list[str]:
+def _layer_kinds(section: nn.Module, where: str) -> list[str]:
     kinds = []
-    for i, layer in enumerate(section):
+    for i, layer in enumerate(section.children()):
         if type(layer) is nn.Linear:
             kinds.append('linear')
         elif type(layer) is nn.GELU and layer.approximate == 'none':
@@ -73,14 +74,21 @@ class StackedColorMLP(nn.Module):
                 )
         self.k_bottleneck, self.k_codec, self.n_nonlinear = shape
         self.n_members = len(models)
-        self.bottleneck = L2Norm(template.bottleneck.eps)
+        if not isinstance(template.bottleneck, L2Norm):
+            raise TypeError(
+                f'StackedColorMLP: models[0].bottleneck is a {type(template.bottleneck).__name__}, '
+                'expected L2Norm (an erased model cannot be stacked)'
+            )
+        # typed as any module: fine-tuning swaps in a bottleneck that wraps this one
+        self.bottleneck: nn.Module = L2Norm(template.bottleneck.eps)
         self._kinds = {s: _layer_kinds(template.get_submodule(s), s) for s in _SECTIONS}
         # Parameter names mirror the template's dotted names with '_' for '.', e.g. encoder_0_weight.
         self._linear_names = [
             f'{s}.{i}' for s in _SECTIONS for i, k in enumerate(self._kinds[s]) if k == 'linear'
         ]
         for name in self._linear_names:
-            layers = [m.get_submodule(name) for m in models]
+            # every member has the template's architecture, whose layer here is a Linear (see _kinds)
+            layers = [cast(nn.Linear, m.get_submodule(name)) for m in models]
             w = torch.stack([layer.weight.detach() for layer in layers]).clone()  # [M, out, in]
             b = torch.stack([layer.bias.detach() for layer in layers]).clone()  # [M, out]
             self.register_parameter(self._pname(name, 'weight'), nn.Parameter(w))

@@ -22,7 +22,7 @@ between devices.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
+from typing import Any, cast
 
 import torch
 from torch import Tensor
@@ -53,10 +53,16 @@ class StackedBatches:
     def __len__(self) -> int:
         return self._length
 
+    def _random_members(self) -> list[RandomBatches] | None:
+        """The members, when every one is exactly a `RandomBatches` (the fast path); else None."""
+        members = [m for m in self.members if type(m) is RandomBatches]
+        return members if len(members) == len(self.members) else None
+
     def position(self, consumed: int) -> dict[str, Any] | None:
-        if not all(type(m) is RandomBatches for m in self.members):
+        members = self._random_members()
+        if members is None:
             return None
-        return {'members': [m.position(consumed) for m in self.members]}
+        return {'members': [m.position(consumed) for m in members]}
 
     def restore_position(self, state: dict[str, Any]) -> None:
         states = state['members']
@@ -64,11 +70,15 @@ class StackedBatches:
             raise ValueError(
                 f'StackedBatches ({self.role}): the checkpoint has {len(states)} members, this data {len(self.members)}'
             )
-        for member, member_state in zip(self.members, states, strict=True):
+        members = self._random_members()
+        if members is None:
+            raise TypeError(
+                f'StackedBatches ({self.role}): only RandomBatches members have a position to restore'
+            )
+        for member, member_state in zip(members, states, strict=True):
             member.restore_position(member_state)
 
-    def _random_epoch(self) -> Iterator[StackedBatch]:
-        members: list[RandomBatches] = self.members  # type: ignore[assignment]
+    def _random_epoch(self, members: list[RandomBatches]) -> Iterator[StackedBatch]:
         names = list(members[0].soft_labels)
         for m, member in enumerate(members):
             if list(member.soft_labels) != names or member.batch_size != members[0].batch_size:
@@ -89,7 +99,8 @@ class StackedBatches:
         labels = None
         if names:
             labels = (
-                torch.stack([lab for _, lab in draws]).permute(2, 0, 1).contiguous()
+                # every member carries the labels `names` (checked above), so none draws None
+                torch.stack([cast(Tensor, lab) for _, lab in draws]).permute(2, 0, 1).contiguous()
             )  # [M, S, L] -> [L, M, S]
         size = members[0].batch_size
         for start in range(skip * size, x.shape[1], size):
@@ -117,8 +128,9 @@ class StackedBatches:
         return x, {name: torch.stack([b[1][name] for b in batches]) for name in names}
 
     def __iter__(self) -> Iterator[StackedBatch]:
-        if all(type(m) is RandomBatches for m in self.members):
-            yield from self._random_epoch()
+        members = self._random_members()
+        if members is not None:
+            yield from self._random_epoch(members)
             return
         iterators = [iter(m) for m in self.members]
         for k in range(self._length):

@@ -8,11 +8,17 @@ a label-weighted term is live (what `LabelProportionCallback` and `fit` count).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
 from ex_color.training.stacked import StackedColorMLP
+
+if TYPE_CHECKING:
+    from ex_color.loss import RegularizerConfig
+    from ex_color.training.schedule import Schedule
 
 __all__ = ['ScheduleTables']
 
@@ -22,6 +28,18 @@ class ScheduleTables:
 
     Expects ``schedule`` (`Schedule`), ``model``, ``_train_regs``, ``_step`` and ``global_step``.
     """
+
+    # Set by the host module; declared here for the type checker.
+    schedule: Schedule
+    model: nn.Module
+    _train_regs: list[RegularizerConfig]
+    _step: int
+    _seen_labels: tuple[str, ...] | None
+
+    if TYPE_CHECKING:  # read-only, from `L.LightningModule`
+
+        @property
+        def global_step(self) -> int: ...
 
     # -- tables ----------------------------------------------------------------------------------
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import cast
 
 import torch
 from torch import Tensor, nn
@@ -84,7 +85,10 @@ def weighted_term(
     present_labels = [label for label in affinities if label in labels]
     if not present_labels:
         return None
-    alpha = sum(labels[label] * affinities[label] for label in present_labels).clamp(0, 1)  # [M, B]
+    # present_labels is non-empty, so the sum is a tensor, never the int start value
+    alpha = cast(Tensor, sum(labels[label] * affinities[label] for label in present_labels)).clamp(
+        0, 1
+    )  # [M, B]
     if per_sample.ndim == 1:
         per_sample = per_sample.unsqueeze(-1).expand_as(alpha)
     total_alpha = alpha.sum(dim=-1)  # [M]

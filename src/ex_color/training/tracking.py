@@ -24,7 +24,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from lightning.pytorch.loggers import Logger
@@ -33,8 +33,9 @@ from utils.paths import project_root
 
 log = logging.getLogger(__name__)
 
-MODES = ('online', 'offline', 'disabled')
-_ALIASES = {'run': 'online', 'dryrun': 'offline'}
+Mode = Literal['online', 'offline', 'disabled']
+MODES: tuple[Mode, ...] = ('online', 'offline', 'disabled')
+_ALIASES: dict[str, Mode] = {'run': 'online', 'dryrun': 'offline'}
 
 
 PROBE_TIMEOUT_S = 5.0
@@ -140,7 +141,7 @@ def unpack_runs(packed: Mapping[str, bytes], into: Path) -> list[Path]:
     return placed
 
 
-def _mode_and_source(mode: str | None) -> tuple[str, str]:
+def _mode_and_source(mode: str | None) -> tuple[Mode, str]:
     source = 'mode argument'
     if mode is None:
         mode, source = os.environ.get('WANDB_MODE') or None, 'WANDB_MODE'
@@ -152,7 +153,7 @@ def _mode_and_source(mode: str | None) -> tuple[str, str]:
     return mode, source
 
 
-def wandb_mode(mode: str | None = None) -> str:
+def wandb_mode(mode: str | None = None) -> Mode:
     """Resolve the tracking mode; an unknown value is an error naming where it came from."""
     return _mode_and_source(mode)[0]
 
@@ -188,7 +189,7 @@ def unreachable(url: str, timeout: float = PROBE_TIMEOUT_S) -> str | None:
     return problem
 
 
-def tracking_mode(mode: str | None = None) -> str:
+def tracking_mode(mode: str | None = None) -> Mode:
     """`wandb_mode`, then for online runs a reachability probe of the server (see the module doc)."""
     resolved, source = _mode_and_source(mode)
     if resolved != 'online':

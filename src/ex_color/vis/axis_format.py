@@ -91,8 +91,8 @@ def index_ticks(coords: np.ndarray, letter: str, pretty: bool | str) -> Ticks:
         if best is not None:
             return best
     n = len(coords)
-    idx = [0] if n == 1 else [0, n - 1]
-    return Ticks([float(i) for i in idx], [format_value(coords[i], is_pretty(pretty, letter)) for i in idx])
+    ends = [0] if n == 1 else [0, n - 1]
+    return Ticks([float(i) for i in ends], [format_value(coords[i], is_pretty(pretty, letter)) for i in ends])
 
 
 def continuous_ticks(coords: np.ndarray, letter: str, pretty: bool | str) -> Ticks:

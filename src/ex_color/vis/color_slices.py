@@ -95,7 +95,7 @@ def plot_colors(
         raise ValueError(f'patch_size must be positive, got {patch_size!r}')
     outer = resolve_colors(cube, 'color' if colors is None else colors, 'colors')
     inner = None if colors_compare is None else resolve_colors(cube, colors_compare, 'colors_compare')
-    main, ylet, xlet = cube.space
+    main, ylet, xlet = tuple(cube.space)  # the three axis letters, e.g. 'hsv'
     n_panels, ny, nx = cube.shape
     rows, cols = _grid_shape(n_panels, nx)
     fig, axs = plt.subplots(

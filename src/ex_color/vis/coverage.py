@@ -140,7 +140,7 @@ def plot_label_coverage(
     rate_ax.legend(fontsize=7, loc='upper left', frameon=False)
     rate_ax.tick_params(labelsize=8)
     along_top = blended_transform_factory(rate_ax.transData, rate_ax.transAxes)
-    for value, at in x.items():
+    for value, at in zip(x.index, x, strict=True):
         rate_ax.text(at, 1.02, setting_name(float(value)), transform=along_top, ha='center', va='bottom',
                      fontsize=7, color=c['fg'])  # fmt: skip
     rate_ax.set_title(

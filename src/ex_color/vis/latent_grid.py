@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -138,7 +139,7 @@ def draw_latent_panel(
         if not np.any(axis3):
             continue  # the cone axis is orthogonal to this panel's dims
         ellipse, tips = _cone_outline(axis3 / np.linalg.norm(axis3), ann.angle / 2)
-        style = {
+        style: dict[str, Any] = {
             'color': theme.val('#000a', dark='#fffa'),
             'linestyle': ann.linestyle,
             'linewidth': 1,

@@ -93,7 +93,8 @@ class DepthCulledDots(PathCollection):
         """Outer radius of each dot (marker plus edge), in points."""
 
     def draw(self, renderer) -> None:
-        face, edge = self.get_facecolor(), self.get_edgecolor()
+        # [N, 4] RGBA arrays at run time (the stubs widen them to any colour spec)
+        face, edge = np.asarray(self.get_facecolor()), np.asarray(self.get_edgecolor())
         opaque = (len(face) == 0 or np.all(face[:, 3] == 1)) and (len(edge) == 0 or np.all(edge[:, 3] == 1))
         offsets = np.asarray(self.get_offsets())
         if not self.get_visible() or not opaque or len(offsets) < 2:
@@ -109,7 +110,7 @@ class DepthCulledDots(PathCollection):
             offset_transform=self.get_offset_transform(),
             facecolors=face[keep] if len(face) == len(offsets) else face,
             edgecolors=edge[keep] if len(edge) == len(offsets) else edge,
-            linewidths=self.get_linewidths(),
+            linewidths=self.get_linewidth(),
             zorder=self.get_zorder(),
         )
         sub.set_figure(self.figure)

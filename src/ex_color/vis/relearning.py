@@ -70,10 +70,10 @@ def plot_relearning(
                 q['step'], q['median'], color=colour, linewidth=1.6, label=f'{name} ({n_seeds[case]} seeds)'
             )
         half = half_steps.get(case, math.nan)
-        q = curve_quartiles(red[red['case'] == case], 'case').set_index('step')['median']
+        median = curve_quartiles(red[red['case'] == case], 'case').set_index('step')['median']
         if math.isfinite(half):
-            at = q.index[q.index.get_indexer([half], method='nearest')[0]]
-            ax_red.plot([half], [q.loc[at]], 'o', color=colour, markersize=6, zorder=5)
+            at = median.index[median.index.get_indexer(pd.Index([half]), method='nearest')[0]]
+            ax_red.plot([half], [median.loc[at]], 'o', color=colour, markersize=6, zorder=5)
         if before is not None and case in before:
             ax_red.axhline(before[case], color=colour, linestyle=':', linewidth=1)
     ax_red.set_yscale('log')

@@ -150,16 +150,18 @@ def plot_results(
 ) -> Figure:
     """The stacked results figure described in the module docstring."""
     cubes = _cubes(test_set_or_cubes)
-    latent_dims = [tuple(int(i) for i in d) for d in latent_dims]
-    if len(latent_dims) != 2:
-        raise ValueError(f'latent_dims: expected exactly two (i, j, k) triples, got {len(latent_dims)}')
+    given = [tuple(int(i) for i in d) for d in latent_dims]
+    if len(given) != 2:
+        raise ValueError(f'latent_dims: expected exactly two (i, j, k) triples, got {len(given)}')
     lat_cube = cubes['latent_cube']
     _require(lat_cube, 'latent_cube', 'recon', 'latents')
     lat = np.asarray(lat_cube['latents'], dtype=np.float64)
     lat = lat.reshape(-1, lat.shape[-1])  # [N, D]
-    for d in latent_dims:
+    triples: list[tuple[int, int, int]] = []
+    for d in given:
         if len(d) != 3 or not all(0 <= i < lat.shape[1] for i in d):
             raise IndexError(f'latent_dims: {d} is not three latent indices in 0..{lat.shape[1] - 1}')
+        triples.append(d)
     if isinstance(anchor_annotation, ConeAnnotation):
         annotations: Sequence[ConeAnnotation] = (anchor_annotation,)
     else:
@@ -170,7 +172,7 @@ def plot_results(
     fig = plt.figure(figsize=figsize)
     try:
         grid = fig.add_gridspec(3, 2, height_ratios=HEIGHT_RATIOS)
-        for col, dims in enumerate(latent_dims):
+        for col, dims in enumerate(triples):
             ax = fig.add_subplot(grid[0, col])
             draw_latent_panel(
                 ax, lat, dims, recon, true, dot_radius=dot_radius, theme=theme, annotations=annotations

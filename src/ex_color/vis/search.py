@@ -63,7 +63,9 @@ def plot_search_progress(
     fig, axs = plt.subplots(
         len(objectives), 1, figsize=(7, 1.9 * len(objectives)), sharex=True, squeeze=False
     )
-    starts = done.groupby('batch').apply(lambda d: d.index.min(), include_groups=False).to_numpy()
+    starts = (
+        done.index.to_series().groupby(done['batch'].to_numpy()).min().to_numpy()
+    )  # first trial per batch
     for ax, (metric, direction) in zip(axs[:, 0], objectives, strict=True):
         values = done[metric].astype(float)
         feasible = done['feasible'].astype(bool)
@@ -141,7 +143,7 @@ def plot_search_front(
         ax.scatter(done.loc[template, x], done.loc[template, y], marker='*', s=160, color=c['accent'], zorder=4,
                    label='template (hand-made schedule)' + ('' if kept else ', breaks a constraint'))  # fmt: skip
     if chosen is not None:
-        ax.scatter([feasible.loc[chosen, x]], [feasible.loc[chosen, y]], marker='D', s=70,
+        ax.scatter(feasible.loc[[chosen], x], feasible.loc[[chosen], y], marker='D', s=70,
                    facecolors='none', edgecolors=c['accent'], linewidths=2, zorder=5,
                    label=f'chosen (trial {chosen})')  # fmt: skip
     for axis, metric in (('x', x), ('y', y)):

@@ -179,7 +179,8 @@ class Dopesheet:
         """Pipe-format markdown table of ``as_df()`` with empty cells blank (pandas/tabulate layout)."""
         from tabulate import tabulate
 
-        rendered = tabulate(self.as_df(), headers='keys', tablefmt='pipe', showindex=False)
+        # tabulate reads DataFrames natively; types-tabulate's signature leaves them out
+        rendered = tabulate(self.as_df(), headers='keys', tablefmt='pipe', showindex=False)  # type: ignore[arg-type]
         return _blank_nan_cells(rendered)
 
     def to_dict(self) -> dict[str, dict[int, float]]:
@@ -194,7 +195,11 @@ class Dopesheet:
         df = self.as_df()
         formats = {name: _cell_formatter(df[name].dropna().tolist()) for name in self.props}
         formats['PHASE'] = formats['ACTION'] = lambda v: '' if _is_missing(v) else str(v)
-        return df.style.hide(axis='index').format(formats).set_properties(**{'white-space': 'nowrap'})
+        return (
+            df.style.hide(axis='index')
+            .format(formats)
+            .set_properties(subset=None, **{'white-space': 'nowrap'})
+        )
 
 
 def _keyframes(name: str, steps: list[int], values: list[float]) -> list[Keyframe]:

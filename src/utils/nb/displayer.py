@@ -42,7 +42,7 @@ from matplotlib.figure import Figure
 from utils.atomic import write_atomic
 from utils.nb.paths import resolve_figure_path, staged_path, url_for
 from utils.nb.png import content_token, render_png
-from utils.plt import Style, Theme, use_theme
+from utils.plt import Style, Theme, ThemeName, use_theme
 
 FigureFactory = Callable[..., Figure]
 
@@ -133,7 +133,7 @@ class FigureShow:
 
     path: Path
     alt_template: str
-    variants: dict[str, tuple[Style, ...]]
+    variants: dict[ThemeName, tuple[Style, ...]]
     live_styles: tuple[Style, ...] | None
     autoclose: bool
     factory: FigureFactory | None = None
@@ -165,10 +165,10 @@ class FigureShow:
             name: _render(self.factory, Theme(name), styles, self.autoclose)
             for name, styles in self.variants.items()
         }
-        files = {name: _variant_path(self.path, name) for name in rendered}
+        files: dict[str, Path] = {name: _variant_path(self.path, name) for name in rendered}
         for name, (data, _) in rendered.items():
             write_atomic(staged_path(files[name]), data)
-        urls = {
+        urls: dict[str, str] = {
             name: f'{quote(url_for(files[name]), safe="/:")}?v={content_token(data)}'
             for name, (data, _) in rendered.items()
         }

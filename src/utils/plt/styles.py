@@ -22,9 +22,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import matplotlib as mpl
+
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
 
 _BASE: dict[str, Any] = {
     'font.size': 10,
@@ -137,5 +140,5 @@ def use_theme(*styles: Style) -> Iterator[dict[str, Any]]:
     """Temporarily apply style sheets (by name) and/or rcParam overrides; yields the merged settings."""
     merged = resolve_styles(*styles)
     # rc_context validates every key and value on entry, so typos in overrides fail here, loudly.
-    with mpl.rc_context(merged):
+    with mpl.rc_context(cast('dict[RcKeyType, Any]', merged)):
         yield merged

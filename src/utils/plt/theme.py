@@ -13,7 +13,7 @@ Deliberately not done here: no rcParams are touched; styling lives in `utils.plt
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, TypeVar, cast
+from typing import Literal, TypeVar
 
 ThemeName = Literal['light', 'dark', 'indeterminate']
 THEME_NAMES: tuple[ThemeName, ...] = ('light', 'dark', 'indeterminate')
@@ -52,7 +52,7 @@ class Theme:
     ) -> T:
         """Return the value given for this theme, or `default` when none was given for it."""
         chosen = {'light': light, 'dark': dark, 'indeterminate': indeterminate}[self.name]
-        return default if isinstance(chosen, _Unset) else cast(T, chosen)
+        return default if isinstance(chosen, _Unset) else chosen
 
     def __repr__(self) -> str:
         return f'Theme({self.name!r})'
