@@ -6,6 +6,8 @@
 #   ./go run [ID] [...]   set up if needed and execute a notebook headless, in place (default: ex-2.10)
 #   ./go bench NAME       run benchmarks/NAME.py
 #   ./go results          rewrite README's experiment table from the executed notebooks' results
+#   ./go site [--open]    set up if needed and build a static site (_site/) of README and the executed
+#                         notebooks, as committed (never run); --open serves it and opens a browser
 #   ./go lab [ARGS]       set up if needed, install JupyterLab (the lab extra) and open notebooks/ with
 #                         the project's kernel; ARGS go to JupyterLab (e.g. --no-browser --port 8899)
 #   ./go lock             rewrite requirements.lock from the versions installed in .venv
@@ -198,6 +200,10 @@ print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["optional-
   results)
     setup
     "$PY" -m ex_color.experiments.readme README.md notebooks/*.ipynb "$@"
+    ;;
+  site)
+    setup
+    "$PY" -m utils.nb.site "$@"
     ;;
   bench)
     setup

@@ -4,18 +4,25 @@ Bytes go to a temporary file in the destination folder (same file system), which
 and then `os.replace`d over the target. A writer killed before the rename leaves only a temporary
 file named ``.<name>.<random>.tmp``; the next write to the same target removes such leftovers.
 
+A folder (`replacing_dir`) is built in a temporary sibling folder and then swapped in with two renames:
+the old folder moves aside, the new one takes its name, and only then is the old one deleted. A reader
+sees the complete old tree or the complete new one, except for the instant between the renames, when
+the path does not exist (a true exchange needs Linux's `renameat2`, which the standard library lacks).
+
 Deliberately not here: locking. Two processes writing the same file both succeed; the last rename wins.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
-__all__ = ['write_atomic', 'write_with']
+__all__ = ['replacing_dir', 'write_atomic', 'write_with']
 
 
 def _clean_leftovers(path: Path) -> None:
@@ -49,3 +56,39 @@ def write_atomic(path: str | os.PathLike[str], data: bytes) -> Path:
     if target.is_file() and target.read_bytes() == data:
         return target
     return write_with(target, lambda f: f.write(data))
+
+
+@contextmanager
+def replacing_dir(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield an empty temporary folder beside `path`; when the block succeeds, it replaces `path`.
+
+    If the block raises, the temporary folder is deleted and `path` is left as it was. Leftovers of an
+    interrupted earlier call (``.<name>.<random>.tmp`` and ``.old`` folders beside `path`) are removed.
+
+    Raises:
+        NotADirectoryError: if `path` exists and is not a folder.
+    """
+    target = Path(path)
+    if target.exists() and not target.is_dir():
+        raise NotADirectoryError(f'{target} exists and is not a folder')
+    target.parent.mkdir(parents=True, exist_ok=True)
+    for stale in [*target.parent.glob(f'.{target.name}.*.tmp'), *target.parent.glob(f'.{target.name}.*.old')]:
+        shutil.rmtree(stale, ignore_errors=True)
+    staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f'.{target.name}.', suffix='.tmp'))
+    old = staging.with_suffix('.old')
+    try:
+        # mkdtemp makes an owner-only folder; the result is meant to be readable like any other
+        os.chmod(staging, 0o755)
+        yield staging
+        if target.exists():
+            os.rename(target, old)
+        try:
+            os.rename(staging, target)
+        except BaseException:
+            if old.exists():
+                os.rename(old, target)
+            raise
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    shutil.rmtree(old, ignore_errors=True)

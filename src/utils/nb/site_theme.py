@@ -1,0 +1,185 @@
+"""How a page of the notebook site (`utils.nb.site`) looks: its nbconvert template and stylesheet.
+
+The template extends nbconvert's JupyterLab template (``lab/index.html.j2``) and changes only what a
+static site needs changed:
+- the stylesheets are linked, not inlined: JupyterLab's ``index.css`` and light theme always, its
+  dark theme under ``prefers-color-scheme: dark`` (the media query the figures' ``<picture>`` uses),
+  and the site's own ``site.css``; every page sits at the site's top level, so ``static/…`` resolves;
+- require.js and mermaid are left out (no widgets, no diagrams); MathJax stays;
+- a header links every notebook page to the index, and the index ends with a list of all notebooks
+  (so a notebook the README does not mention is still reachable); both sit outside ``<main>``, whose
+  links alone the site rewrites;
+- each code cell's source is folded into a ``<details>`` whose summary gives its length.
+
+The stylesheet keeps prose to a readable measure (48rem) while code, tables and figures may use the
+page's full width, and hides prompts, collapsers and anchor links (shown on hover).
+"""
+
+from __future__ import annotations
+
+__all__ = ['PAGE_TEMPLATE', 'SITE_CSS', 'THEME_FILES']
+
+THEME_FILES = ('static/index.css', 'static/theme-light.css', 'static/theme-dark.css')
+"""Files of nbconvert's lab template that every page links; copied into the site as they are."""
+
+PAGE_TEMPLATE = r"""
+{%- extends 'index.html.j2' -%}
+
+{%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}
+{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+
+{%- block notebook_css -%}
+<meta name="color-scheme" content="light dark">
+<link rel="stylesheet" href="static/index.css">
+<link rel="stylesheet" href="static/theme-light.css">
+<link rel="stylesheet" href="static/theme-dark.css" media="(prefers-color-scheme: dark)">
+<link rel="stylesheet" href="static/site.css">
+{%- endblock notebook_css -%}
+
+{%- block body_header -%}
+<body class="jp-Notebook" data-jp-theme-light="true" data-jp-theme-name="JupyterLab Light">
+{%- set site = resources.site %}
+{%- if site.current.name != site.home.name %}
+<header class="site-header"><a href="{{ site.home.name }}">{{ site.home.title | escape_html }}</a></header>
+{%- endif %}
+<main>
+{%- endblock body_header -%}
+
+{%- block body_footer %}
+</main>
+{%- set site = resources.site %}
+{%- if site.current.name == site.home.name and site.pages %}
+<footer class="site-footer"><nav><h2>Notebooks</h2><ul>
+{%- for page in site.pages %}
+<li><a href="{{ page.name }}">{{ page.title | escape_html }}</a></li>
+{%- endfor %}
+</ul></nav></footer>
+{%- endif %}
+</body>
+{%- endblock body_footer %}
+
+{%- block input_group -%}
+{%- set lines = cell.source.splitlines() | length %}
+<details class="site-code"><summary>Code <span class="site-code-length">({{ lines }} line{{ 's' if lines != 1 }})</span></summary>
+{{ super() }}
+</details>
+{%- endblock input_group %}
+"""
+"""The page template (Jinja, nbconvert's ``raw_template``); `resources['site']` names the pages."""
+
+SITE_CSS = """\
+/* The site's layout over JupyterLab's notebook styles (index.css and the theme files). */
+:root {
+  color-scheme: light dark;
+}
+
+body.jp-Notebook {
+  margin: 0;
+  padding: 1.5rem 1rem 4rem;
+}
+
+.site-header,
+main,
+.site-footer {
+  max-width: 60rem;
+  margin: 0 auto;
+}
+
+.site-header,
+.site-footer {
+  font-family: var(--jp-content-font-family);
+}
+
+.site-header {
+  padding: 0 var(--jp-code-padding) 1rem;
+  border-bottom: 1px solid var(--jp-border-color2);
+  font-size: var(--jp-content-font-size2);
+}
+
+.site-footer {
+  padding: 2rem var(--jp-code-padding) 0;
+  font-size: var(--jp-content-font-size1);
+  color: var(--jp-content-font-color1);
+}
+
+.site-header a,
+.site-footer a {
+  color: var(--jp-content-link-color);
+}
+
+/* prose at a readable measure; tables, code and figures may use the full width */
+.jp-RenderedMarkdown > :is(p, ul, ol, dl, blockquote, h1, h2, h3, h4, h5, h6) {
+  max-width: 48rem;
+}
+
+.jp-RenderedHTMLCommon img,
+.jp-OutputArea-output img {
+  max-width: 100%;
+  height: auto;
+}
+
+/* no prompts (In [3]:, Out[3]:) and no collapser bars: a page is read, not edited */
+.jp-InputPrompt,
+.jp-OutputPrompt,
+.jp-Collapser {
+  display: none;
+}
+
+details.site-code > summary {
+  cursor: pointer;
+  padding: 2px var(--jp-code-padding);
+  font-family: var(--jp-code-font-family);
+  font-size: var(--jp-code-font-size);
+  color: var(--jp-content-font-color2);
+}
+
+details.site-code[open] > summary {
+  margin-bottom: 4px;
+}
+
+.site-code-length {
+  color: var(--jp-content-font-color3);
+}
+
+/* as in nbconvert's lab page: highlighted code keeps the editor's padding and font */
+.jp-InputArea,
+.jp-InputArea-editor {
+  overflow: hidden;
+}
+
+.cm-editor.cm-s-jupyter .highlight pre {
+  padding: var(--jp-code-padding) 4px;
+  margin: 0;
+  font-family: inherit;
+  font-size: inherit;
+  line-height: inherit;
+  color: inherit;
+}
+
+.jp-OutputArea-output pre {
+  line-height: inherit;
+  font-family: inherit;
+}
+
+.jp-RenderedText pre {
+  color: var(--jp-content-font-color1);
+  font-size: var(--jp-code-font-size);
+}
+
+a.anchor-link {
+  display: none;
+  margin-left: 0.25em;
+  text-decoration: none;
+  color: var(--jp-content-font-color3);
+}
+
+:is(h1, h2, h3, h4, h5, h6):hover > a.anchor-link {
+  display: inline;
+}
+
+* {
+  -webkit-print-color-adjust: exact;
+  print-color-adjust: exact;
+}
+"""
+"""The site's own stylesheet (``static/site.css``)."""
