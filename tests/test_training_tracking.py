@@ -132,7 +132,12 @@ def test_a_server_that_never_answers_counts_as_unreachable_after_the_timeout(fre
     from ex_color.training import tracking
 
     release = threading.Event()
-    monkeypatch.setattr(tracking.socket, 'create_connection', lambda *a, **k: release.wait(60))
+
+    def hang(*args, **kwargs):
+        release.wait(60)
+        return socket.socket()  # what a late answer gives the probe thread: a socket it closes
+
+    monkeypatch.setattr(tracking.socket, 'create_connection', hang)
     try:
         assert tracking.unreachable('https://wandb.example', timeout=0.2) == 'no answer within 0.2 s'
     finally:
