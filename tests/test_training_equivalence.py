@@ -220,3 +220,26 @@ def test_shards_in_worker_processes_give_identical_results(mixed):
             assert torch.equal(a.state[name], value), f'{a.name}: {name}'
         assert a.history.equals(b.history)
         assert a.label_counts == b.label_counts
+
+
+def test_a_sharded_run_shows_one_bar_that_ends_at_the_last_step_with_the_members_metrics(monkeypatch):
+    from ex_color.training import shards
+    from utils.progress.display import Progress, ProgressState
+
+    closed: list[ProgressState] = []
+
+    class Keep:
+        def draw(self, state: ProgressState) -> None:
+            pass
+
+        def close(self, state: ProgressState) -> None:
+            closed.append(state)
+
+    monkeypatch.setattr(shards, 'Progress', lambda *a, **k: Progress(*a, **k, sink=Keep()))
+    train_members(
+        SPECS[:2], dopesheet=sheet(), regularizers=regularizers(), make_data=make_data, k_bottleneck=5,
+        n_nonlinear=2, run_name='test', max_steps=STEPS, wandb_mode='disabled', progress=True, workers=2,
+    )  # fmt: skip
+    (state,) = closed
+    assert state.count == STEPS  # not the last step a worker happened to report
+    assert 'train_loss' in state.metrics and state.history.steps  # the live chart has something to draw

@@ -11,7 +11,8 @@ be pickled on the way in, so a notebook's `make_data` closure works. Elsewhere t
 `make_data` must be importable. Results come back through a pipe, pickled by value. A worker that fails sends
 its exception back; the run raises it with the shard named, after stopping the other workers.
 
-The parent shows one progress bar for the whole run (the slowest shard's step).
+The parent shows one progress bar for the whole run: the slowest shard's step, and each metric's mean
+over the members of every shard (so the notebook's live chart draws a sharded run too).
 
 Deliberately not here: Modal (see `train_members_on`, which sends the same shards to containers).
 """
@@ -30,6 +31,7 @@ from typing import Any
 import lightning as L
 
 from utils.progress.display import Progress
+from utils.progress.lightning import latest_metrics
 
 __all__ = ['split', 'train_sharded']
 
@@ -46,16 +48,33 @@ def split(n: int, parts: int) -> list[range]:
 
 
 class _ReportSteps(L.Callback):
-    """Sends the global step to the parent at most every `interval` seconds."""
+    """Sends the global step and the bar's metrics (means over the shard's members) to the parent, at
+    most every `interval` seconds, and once more when training ends."""
 
     def __init__(self, conn: Connection, shard: int, interval: float = 0.5) -> None:
         self.conn, self.shard, self.interval, self._last = conn, shard, interval, 0.0
 
-    def on_train_batch_end(self, trainer: L.Trainer, *args: Any) -> None:
+    def on_train_batch_end(self, trainer: L.Trainer, pl_module: L.LightningModule, *args: Any) -> None:
         now = time.monotonic()
         if now - self._last >= self.interval:
             self._last = now
-            self.conn.send(('step', self.shard, trainer.global_step))
+            self._send(trainer, pl_module)
+
+    def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self._send(trainer, pl_module)
+
+    def _send(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self.conn.send(('step', self.shard, (trainer.global_step, latest_metrics(trainer, pl_module))))
+
+
+def _merged(metrics: list[dict[str, float]], weights: list[int]) -> dict[str, float]:
+    """Each metric's mean over the shards that report it, weighted by their member counts."""
+    keys = dict.fromkeys(k for m in metrics for k in m)
+    out = {}
+    for key in keys:
+        pairs = [(m[key], w) for m, w in zip(metrics, weights, strict=True) if key in m]
+        out[key] = sum(v * w for v, w in pairs) / sum(w for _, w in pairs)
+    return out
 
 
 def _worker(conn: Connection, shard: int, specs: list[Any], settings: dict[str, Any]) -> None:
@@ -101,6 +120,8 @@ def train_sharded(specs: Sequence[Any], *, workers: int, settings: dict[str, Any
     bar = Progress(f'Training {len(specs)} members in {len(ranges)} processes', total=steps) if show else None
     results: dict[int, Any] = {}
     at = [0] * len(ranges)
+    shown: list[dict[str, float]] = [{} for _ in ranges]  # each shard's latest bar metrics
+    sizes = [len(r) for r in ranges]
     try:
         pending = set(range(len(ranges)))
         while pending:
@@ -114,21 +135,23 @@ def train_sharded(specs: Sequence[Any], *, workers: int, settings: dict[str, Any
                         f'(exit code {procs[shard].exitcode})'
                     ) from None
                 if kind == 'step':
-                    at[shard] = payload
+                    at[shard], shown[shard] = payload
                     if bar is not None:
-                        bar.update(min(at))
+                        bar.update(min(at), lambda: _merged(shown, sizes))
                 elif kind == 'error':
                     raise RuntimeError(f'shard {shard} (members {list(ranges[shard])}) failed: {payload}')
                 else:
                     results[shard] = pickle.loads(payload)
                     at[shard] = steps
                     pending.discard(shard)
+                    if bar is not None:  # the bar ends where training did, not at the last report
+                        bar.update(min(at), lambda: _merged(shown, sizes), force=True)
     finally:
         for p in procs:
             if p.is_alive() and len(results) < len(ranges):
                 p.terminate()
             p.join()
         if bar is not None:
-            bar.close()
+            bar.close(_merged(shown, sizes) if len(results) == len(ranges) else None)
     members = [m for shard in range(len(ranges)) for m in results[shard].members]
     return RunResult(members, settings['run_name'], time.perf_counter() - start)

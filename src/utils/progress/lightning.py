@@ -20,7 +20,8 @@ from lightning.pytorch.callbacks.progress.progress_bar import ProgressBar
 from utils.progress.display import Progress, Sink
 
 
-def _latest_metrics(trainer: L.Trainer, pl_module: L.LightningModule, limit: int = 8) -> dict[str, float]:
+def latest_metrics(trainer: L.Trainer, pl_module: L.LightningModule, limit: int = 8) -> dict[str, float]:
+    """The numbers a progress bar shows: `callback_metrics` over the module's `latest_metrics`, at most `limit`."""
     # Modules that log outside `self.log` (to save time) can expose `latest_metrics` instead.
     merged = {**getattr(pl_module, 'latest_metrics', {}), **trainer.callback_metrics}
     out: dict[str, float] = {}
@@ -61,7 +62,7 @@ class LightningProgress(ProgressBar):
 
     def _close(self, trainer: L.Trainer) -> None:
         if self._bar is not None:
-            self._bar.close(_latest_metrics(trainer, trainer.lightning_module))
+            self._bar.close(latest_metrics(trainer, trainer.lightning_module))
             self._bar = None
 
     def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
@@ -69,7 +70,7 @@ class LightningProgress(ProgressBar):
 
     def on_train_batch_end(self, trainer: L.Trainer, pl_module: L.LightningModule, *args: Any) -> None:
         if self._bar is not None:
-            self._bar.update(trainer.global_step, lambda: _latest_metrics(trainer, pl_module))
+            self._bar.update(trainer.global_step, lambda: latest_metrics(trainer, pl_module))
 
     def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         self._close(trainer)
