@@ -92,9 +92,25 @@ def test_missing_columns_are_named_before_any_figure_is_made():
 def test_bad_tables_are_refused():
     with pytest.raises(ValueError, match='no members'):
         plot_label_coverage(members().iloc[:0], METRICS)
-    with pytest.raises(ValueError, match=r"log-scaled \['r'\]"):
+    with pytest.raises(ValueError, match=r"negative values in log-scaled \['r'\]"):
         plot_label_coverage(members().assign(r=-0.5), METRICS, log=('r',))
     assert plt.get_fignums() == []
+
+
+def test_an_error_of_exactly_zero_is_drawn_at_a_marked_floor_on_a_log_axis():
+    df = members()
+    df.loc[5, 'red'] = 0.0  # a member whose ablated output is exactly red
+    fig = plot_label_coverage(df, METRICS, log=('red',))
+    ax = fig.axes[0]
+    dots, floor = (c for c in ax.collections if isinstance(c, PathCollection))
+    assert len(np.asarray(dots.get_offsets())) == len(df) - 1
+    (at,) = np.asarray(floor.get_offsets())
+    positive = df['red'][df['red'] > 0]
+    assert at[0] == df.loc[5, 'labels'] and 0 < at[1] < positive.min()
+    assert 'exactly 0' in str(floor.get_label())
+    # the median line stays drawable: no value of it is 0 on the log axis
+    line = next(ln for ln in ax.lines if ln.get_marker() == 'o')
+    assert (np.asarray(line.get_ydata()) > 0).all()
 
 
 def test_setting_names_are_short_fractions():

@@ -90,9 +90,9 @@ def plot_label_coverage(
         raise ValueError('plot_label_coverage: no members to plot')
     if not metrics:
         raise ValueError('plot_label_coverage: no metrics to plot')
-    bad = [m for m in metrics if m in log and (df[m].astype(float) <= 0).any()]
+    bad = [m for m in metrics if m in log and (df[m].astype(float) < 0).any()]
     if bad:
-        raise ValueError(f'plot_label_coverage: values <= 0 in log-scaled {bad}')
+        raise ValueError(f'plot_label_coverage: negative values in log-scaled {bad}')
     c = _colours(theme)
     groups = df.groupby(setting, sort=True)
     x = groups['labels'].median().astype(float)  # one point per setting, at its median label count
@@ -109,9 +109,18 @@ def plot_label_coverage(
         axes.append(ax)
         values = groups[metric]
         q1, med, q3 = (values.quantile(q).astype(float) for q in (0.25, 0.5, 0.75))
-        ax.scatter(
-            df['labels'], df[metric].astype(float), s=7, color=c['member'], linewidths=0, label='member'
-        )
+        ys = df[metric].astype(float)
+        zero = (ys == 0) if metric in log else pd.Series(False, index=ys.index)
+        ax.scatter(df['labels'][~zero], ys[~zero], s=7, color=c['member'], linewidths=0, label='member')
+        if zero.any():
+            # An error of exactly 0 (an output that saturates at the colour itself) has no place on a log
+            # axis: such members sit at a floor below every other value, marked as what they are.
+            floor = float(ys[~zero].min()) / 4 if (~zero).any() else 1e-12
+            ax.scatter(
+                df['labels'][zero], np.full(int(zero.sum()), floor), s=16, marker='v', color=c['accent'],
+                linewidths=0, label=f'member at exactly 0 (drawn at {floor:.1g})',
+            )  # fmt: skip
+            q1, med, q3 = (v.clip(lower=floor) for v in (q1, med, q3))
         ax.fill_between(x, q1, q3, color=c['band'], linewidth=0, label='middle half of the seeds')
         ax.plot(
             x, med, color=c['line'], marker='o', markersize=3.5, linewidth=1.5, label='median of the seeds'
