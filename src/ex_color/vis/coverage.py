@@ -159,6 +159,7 @@ def plot_label_coverage(
     rate_ax.set_xlabel('labelled samples a member drew (log above 1)', fontsize=8)
     for ax in axes:
         ax.grid(True, axis='x', color=c['faint'], linewidth=0.6)
-    axes[0].legend(fontsize=7, loc='best', frameon=False)
+    # upper left: few labels leave little error at red, so that corner of the first panel stays empty
+    axes[0].legend(fontsize=7, loc='upper left', frameon=False)
     fig.suptitle(title or f'Label coverage · {len(df)} members, {len(x)} settings', fontsize=10)
     return fig
