@@ -103,6 +103,14 @@ def test_every_notebook_is_covered():
     assert {notebook_id(p) for p in NOTEBOOKS} >= set(EXPECTED_FIGURES)
 
 
+def test_notebooks_are_listed_in_experiment_order(tmp_path):
+    for name in ('ex-2.10.1-b', 'ex-2.9-a', 'ex-2.10-c', 'ex-10.1-d', 'ex-2.10.2-e'):
+        (tmp_path / f'{name}.ipynb').write_text('{}')
+    assert [p.stem for p in all_notebooks(tmp_path)] == [
+        'ex-2.9-a', 'ex-2.10-c', 'ex-2.10.1-b', 'ex-2.10.2-e', 'ex-10.1-d'
+    ]  # fmt: skip
+
+
 @pytest.mark.parametrize('path', NOTEBOOKS, ids=notebook_id)
 def test_notebook_runs_in_smoke_mode_and_writes_its_figures(path, tmp_path, monkeypatch):
     # what a user may have exported must not send a smoke run online or to Modal

@@ -55,8 +55,14 @@ def find_notebook(nbid: str, folder: Path | None = None) -> Path:
 
 
 def all_notebooks(folder: Path | None = None) -> list[Path]:
+    """The numbered notebooks in `folder`, in experiment order (``ex-2.9`` before ``ex-2.10``)."""
     folder = folder or project_root() / 'notebooks'
-    return sorted(folder.glob('ex-*.ipynb'))
+    return sorted(folder.glob('ex-*.ipynb'), key=_natural_key)
+
+
+def _natural_key(path: Path) -> list[str | int]:
+    # digit runs compare as numbers
+    return [int(part) if part.isdigit() else part for part in re.split(r'(\d+)', path.name)]
 
 
 def picture_files(nb: Any, cwd: Path) -> list[Path]:

@@ -49,6 +49,7 @@ from nbconvert.preprocessors import ExtractOutputPreprocessor
 
 from utils.atomic import replacing_dir
 from utils.nb.site_theme import PAGE_TEMPLATE, SITE_CSS, THEME_FILES
+from utils.nbrun import all_notebooks
 from utils.paths import project_root
 
 __all__ = ['Page', 'Rewritten', 'SiteError', 'SiteSummary', 'build_site', 'main', 'rewrite_links', 'serve']
@@ -108,11 +109,6 @@ class SiteSummary:
     """Bytes of the image files."""
     seconds: float
     """Wall-clock time of the build."""
-
-
-def natural_key(path: Path) -> list[str | int]:
-    """Sort key putting ``ex-2.9`` before ``ex-2.10``: digit runs compare as numbers."""
-    return [int(part) if part.isdigit() else part for part in re.split(r'(\d+)', path.name)]
 
 
 def first_heading(markdown: str) -> str | None:
@@ -337,13 +333,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         prog='python -m utils.nb.site',
         description='Build a static site of the README and the executed notebooks.',
     )
-    parser.add_argument('notebooks', nargs='*', type=Path, help='default: notebooks/*.ipynb')
+    parser.add_argument('notebooks', nargs='*', type=Path, help='default: notebooks/ex-*.ipynb')
     parser.add_argument('--readme', type=Path, default=root / 'README.md', help='the index page (README.md)')
     parser.add_argument('--out', type=Path, default=root / '_site', help='the site folder (_site)')
     parser.add_argument('--open', action='store_true', help='serve the site and open it in a browser')
     parser.add_argument('--port', type=int, default=8000, help='port for --open (8000; 0: any free one)')
     args = parser.parse_args(argv)
-    notebooks = args.notebooks or sorted((root / 'notebooks').glob('*.ipynb'), key=natural_key)
+    notebooks = args.notebooks or all_notebooks(root / 'notebooks')
     try:
         summary = build_site(args.readme, notebooks, args.out)
     except SiteError as err:
