@@ -18,7 +18,7 @@ Deliberately not here: the reading itself (`ex_color.evaluation.coverage.read_co
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 import pandas as pd
 
@@ -143,7 +143,7 @@ def coverage_markdown(summary: pd.DataFrame, reading: CoverageReading) -> str:
     elif summary[f'{RED_PASS} n'].max() == 0:
         parts.append(f'No seed of any setting reaches `{RED_THRESHOLD}`.')
     else:
-        top = float(summary.index[int(summary[RED_PASS].to_numpy().argmax())])
+        top = float(cast(float, summary[RED_PASS].idxmax()))  # the index holds the numeric settings
         parts.append(
             f'No setting has more than half its seeds reaching `{RED_THRESHOLD}`; the most is '
             f'{_rate(_row(summary, top), RED_PASS)}, at s = {setting_name(top)}.'
