@@ -37,7 +37,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 from PIL import Image
 
 from ex_color.experiments.readme import END, START
-from utils.nb.site import SiteError, SiteSummary, build_site, main, serve
+from utils.nb.site import MARKER, SiteError, SiteSummary, build_site, main, serve
 from utils.paths import project_root
 
 if TYPE_CHECKING:
@@ -162,6 +162,36 @@ def test_a_failed_build_leaves_the_previous_site_whole(tmp_path):
     with pytest.raises(SiteError):
         build_site(readme, [notebook], out)
     assert sorted(p.relative_to(out) for p in out.rglob('*')) == before
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith('.')] == []
+
+
+def test_out_pointing_at_a_folder_the_site_did_not_make_is_refused_and_left_alone(tmp_path):
+    readme, notebook = tiny_project(tmp_path / 'project')
+    notebooks = tmp_path / 'project' / 'notebooks'
+    before = sorted(p.relative_to(notebooks) for p in notebooks.rglob('*'))
+    with pytest.raises(SiteError, match=rf'{re.escape(str(notebooks))}: .*not a site this command built'):
+        build_site(readme, [notebook], notebooks)
+    assert sorted(p.relative_to(notebooks) for p in notebooks.rglob('*')) == before
+    assert notebook.is_file() and (notebooks / 'ex-1-dopesheet.csv').is_file()
+    # the command line says the same, without a traceback, and an empty folder is fine to build into
+    with pytest.raises(SystemExit, match=rf'^site: {re.escape(str(notebooks))}: '):
+        main(['--readme', str(readme), '--out', str(notebooks), str(notebook)])
+    assert notebook.is_file()
+    (tmp_path / 'empty').mkdir()
+    assert build_site(readme, [notebook], tmp_path / 'empty').pages == 2
+
+
+def test_a_second_build_replaces_the_first_atomically(tmp_path):
+    readme, notebook = tiny_project(tmp_path / 'project')
+    out = tmp_path / 'site'
+    build_site(readme, [notebook], out)
+    assert (out / MARKER).is_file(), "the site marks itself as this command's output"
+    (out / 'stale.html').write_text('from the first build')
+    first_inode = out.stat().st_ino
+    build_site(readme, [notebook], out)
+    # a new folder took the old one's name (two renames), so the stale page is gone with it
+    assert out.stat().st_ino != first_inode
+    assert not (out / 'stale.html').exists() and (out / 'index.html').is_file()
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith('.')] == []
 
 

@@ -21,6 +21,9 @@ Design decisions:
 - No image is inlined as base64: PNG and JPEG outputs are written out as files under ``outputs/``,
   and a page that still holds a ``data:image`` URI is an error.
 - The build is atomic (`utils.atomic.replacing_dir`): a failed build leaves the previous site whole.
+- ``--out`` is replaced only when it is missing, empty, or a site this command built, which it knows
+  by the marker file `MARKER` it writes into every site. Any other folder is refused before any
+  work: pointed at ``notebooks/`` by mistake, the build must not swap the notebooks for a site.
 
 Deliberately not here: execution, search, and any JavaScript of the site's own. Math is typeset by
 MathJax from its CDN, as nbconvert does by default; offline, it shows as its TeX source.
@@ -52,7 +55,18 @@ from utils.nb.site_theme import PAGE_TEMPLATE, SITE_CSS, THEME_FILES
 from utils.nbrun import all_notebooks
 from utils.paths import project_root
 
-__all__ = ['Page', 'Rewritten', 'SiteError', 'SiteSummary', 'build_site', 'main', 'rewrite_links', 'serve']
+__all__ = [
+    'MARKER',
+    'Page',
+    'Rewritten',
+    'SiteError',
+    'SiteSummary',
+    'build_site',
+    'check_out',
+    'main',
+    'rewrite_links',
+    'serve',
+]
 
 INDEX = 'index.html'
 OUTPUTS = 'outputs'  # where image outputs of the notebooks are written, relative to the site
@@ -64,6 +78,8 @@ LINK = re.compile(r'<a\b[^>]*>(.*?)</a>', re.IGNORECASE | re.DOTALL)
 HEADING = re.compile(r'^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$', re.MULTILINE)
 DROPPED = 'data-site-dropped'  # marks, for one pass, a link whose target the site lacks
 IMAGE_SUFFIXES = {'.png', '.jpg', '.jpeg', '.gif', '.svg', '.webp'}
+MARKER = '.ex-color-site'
+"""File every site holds, so a later build knows the folder as its own output and may replace it."""
 
 
 class SiteError(Exception):
@@ -241,6 +257,20 @@ def write(folder: Path, name: str, data: bytes) -> int:
     return len(data)
 
 
+def check_out(out: Path) -> None:
+    """Refuse `out` unless it is missing, an empty folder, or a site an earlier build wrote (`MARKER`)."""
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise SiteError(f'{out}: exists and is not a folder; give --out a folder for the site')
+    if (out / MARKER).is_file() or not any(out.iterdir()):
+        return
+    raise SiteError(
+        f'{out}: holds files and is not a site this command built (no {MARKER} marker), so it is left '
+        'as it is; give --out a new or empty folder, or delete this one yourself'
+    )
+
+
 def build_site(
     readme: Path, notebooks: Sequence[Path], out: Path, *, root: Path | None = None
 ) -> SiteSummary:
@@ -250,9 +280,11 @@ def build_site(
     path relative to it. Link targets the site lacks are reported on stderr.
 
     Raises:
-        SiteError: for a missing README, a file that is not a notebook, or a missing figure.
+        SiteError: for an `out` that holds anything but an earlier site (`check_out`), a missing
+            README, a file that is not a notebook, or a missing figure.
     """
     start = time.perf_counter()
+    check_out(Path(out))
     readme = Path(readme).resolve()
     root = (Path(root) if root is not None else readme.parent).resolve()
     if not readme.is_file():
@@ -293,6 +325,7 @@ def build_site(
                 image_bytes += size
         page_bytes += sum(write(stage, name, theme_file(exporter, name)) for name in THEME_FILES)
         page_bytes += write(stage, 'static/site.css', SITE_CSS.encode('utf-8'))
+        write(stage, MARKER, b'Built by python -m utils.nb.site; the next build replaces this folder.\n')
     return SiteSummary(
         out=Path(out),
         pages=len(sources),
