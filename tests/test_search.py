@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import math
+import re
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
 import pytest
 
 from ex_color.evaluation.ablation import Threshold
-from ex_color.search import Objective, ScheduleSearch, open_study, search_batch
+from ex_color.search import Objective, ScheduleSearch, StudyFileError, open_study, search_batch
 from ex_color.training import train_members
 from mini.temporal.template import SearchParam, SheetTemplate
 from tests.training_helpers import SHORT_SHEET, data, regularizers
@@ -13,6 +21,7 @@ from tests.training_helpers import SHORT_SHEET, data, regularizers
 # line 2: 0,Train,,0.01,0.01,0.5,0.25   line 4: 40,,,0.05,0.01,0.5,0.03
 SPACE = [SearchParam('anchor', 2, 'reg-anchor', 0.05, 1.0, log=True)]
 OBJECTIVES = [Objective('val_recon', 'minimize'), Objective('val_reg-anchor', 'minimize')]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def template() -> SheetTemplate:
@@ -97,15 +106,14 @@ def test_a_point_that_breaks_the_sheet_is_told_failed_with_its_line_and_never_tr
 
 
 def search(path, calls, **kw) -> ScheduleSearch:
-    settings = {'seeds': (0, 1), 'batch_size': 2, 'train': run_count(calls), **kw}
-    return ScheduleSearch(
-        path,
-        'test',
-        template(),
-        OBJECTIVES,
-        score=lambda m: {**m.metrics, 'twice': 2 * m.metrics['val_recon']},
-        **settings,
-    )
+    settings = {
+        'seeds': (0, 1),
+        'batch_size': 2,
+        'train': run_count(calls),
+        'score': lambda m: {**m.metrics, 'twice': 2 * m.metrics['val_recon']},
+        **kw,
+    }
+    return ScheduleSearch(path, 'test', template(), OBJECTIVES, **settings)
 
 
 def test_a_search_starts_from_the_template_and_a_rerun_trains_only_what_is_missing(tmp_path):
@@ -238,3 +246,130 @@ def check_search_figures(df, plot_search_front, plot_search_progress):
     assert 'none of 4 trials keeps the constraints' in fig._suptitle.get_text()
     legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     assert 'template (hand-made schedule), breaks a constraint' in legend, 'the reference is always shown'
+
+
+# A search in its own process whose batch waits, while training, for a file to appear.
+WAITING_SEARCH = """
+import sys, time
+from pathlib import Path
+from tests.test_search import run_count, search
+path, started, release = map(Path, sys.argv[1:4])
+inner = run_count([])
+def train(specs):
+    started.touch()
+    deadline = time.monotonic() + 120
+    while not release.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return inner(specs)
+search(path, [], train=train).run(2)
+"""
+
+
+def test_a_second_search_on_a_study_file_a_live_search_holds_is_refused_and_harms_nothing(tmp_path):
+    path = tmp_path / 'shared.db'
+    started, release = tmp_path / 'started', tmp_path / 'release'
+    first = subprocess.Popen(
+        [sys.executable, '-c', WAITING_SEARCH, str(path), str(started), str(release)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not started.exists():
+            assert first.poll() is None, first.communicate()[1]
+            assert time.monotonic() < deadline, 'the first search never started training'
+            time.sleep(0.05)
+        calls: list[int] = []
+        with pytest.raises(
+            StudyFileError,
+            match=rf'{re.escape(str(path))}: another search is running on this study file \(process {first.pid}',
+        ):
+            search(path, calls).run(2)
+        assert calls == [], 'refused before training anything'
+    finally:
+        release.touch()
+        _, err = first.communicate(timeout=120)
+    assert first.returncode == 0, err
+    again = search(path, calls)  # the first search has ended: its lock went with it
+    again.run(2)
+    assert calls == [] and list(again.trials()['state']) == ['COMPLETE', 'COMPLETE']
+
+
+def test_an_objective_that_is_not_finite_fails_its_trial_and_a_batch_of_them_stops_the_search(tmp_path):
+    def nan_for(names):
+        def score(m):
+            return {**m.metrics, 'val_recon': math.nan} if m.name in names else m.metrics
+
+        return score
+
+    # one seed of trial 1 scores NaN: that trial fails with the objective and the seed named, and a
+    # new point replaces it
+    s = search(tmp_path / 'some.db', [], score=nan_for({'trial-1 seed-1'}))
+    s.run(3)
+    df = s.trials()
+    assert list(df['state']) == ['COMPLETE', 'FAIL', 'COMPLETE', 'COMPLETE']
+    assert "objective 'val_recon' is nan for seed 1" in str(df.loc[1, 'error'])
+
+    calls: list[int] = []
+    count = run_count(calls)
+
+    def train(specs):
+        if len(calls) >= 3:
+            raise RuntimeError('the search kept asking for batches')
+        return count(specs)
+
+    every = search(
+        tmp_path / 'all.db', calls, train=train, score=lambda m: {**m.metrics, 'val_recon': math.inf}
+    )
+    with pytest.raises(ValueError, match=r"no trial of batch 0 gave a finite value of objective 'val_recon'"):
+        every.run(3)
+    assert calls == [4], 'stopped after one batch'
+    assert (every.trials()['state'] == 'FAIL').all()
+
+
+def test_an_interrupted_first_batch_asks_for_the_template_again(tmp_path):
+    def interrupted(specs):
+        raise KeyboardInterrupt
+
+    path = tmp_path / 'study.db'
+    with pytest.raises(KeyboardInterrupt):
+        search(path, [], train=interrupted).run(3)
+    calls: list[int] = []
+    again = search(path, calls)  # the same session (a notebook kernel) runs the cell again
+    again.run(3)
+    df = again.trials()
+    assert list(df['state']) == ['FAIL', 'FAIL', 'COMPLETE', 'COMPLETE', 'COMPLETE']
+    assert (df.loc[[0, 1], 'error'] == 'interrupted before it was told').all()
+    measured = df[df['template']]
+    assert list(measured.index) == [2], 'the template row is the attempt that was measured'
+    assert measured.loc[2, 'anchor'] == 0.5 and measured.loc[2, 'state'] == 'COMPLETE'
+
+
+def test_choose_refuses_a_limit_that_was_never_measured():
+    from ex_color.search import choose
+
+    df = trials_table()
+    # what the Ex 2.10.2 choice cell passes when the template trial has no values
+    with pytest.raises(ValueError, match=r"choose: at_most\['median'\] is nan"):
+        choose(df, maximize='red', at_most={'median': math.nan, 'worst_gcb': 1e-3})
+
+
+def test_a_study_file_that_is_not_sqlite_or_is_locked_is_an_error_that_names_it(tmp_path):
+    notes = tmp_path / 'notes.db'
+    notes.write_text('not a database, ' * 20)
+    with pytest.raises(StudyFileError, match=rf'{re.escape(str(notes))}: not an SQLite database'):
+        open_study(notes, 'x', OBJECTIVES)
+    assert notes.read_text() == 'not a database, ' * 20
+
+    path = tmp_path / 'study.db'
+    open_study(path, 'x', OBJECTIVES)
+    other = sqlite3.connect(path, isolation_level=None)  # e.g. a sqlite3 shell in a write transaction
+    try:
+        other.execute('BEGIN EXCLUSIVE')
+        with pytest.raises(StudyFileError, match=rf'{re.escape(str(path))}: .*locked by another connection'):
+            open_study(path, 'x', OBJECTIVES)
+    finally:
+        other.close()
+    assert open_study(path, 'x', OBJECTIVES).study_name == 'x'

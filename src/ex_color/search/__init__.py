@@ -8,16 +8,19 @@ loop a notebook runs (`ScheduleSearch`) and the rules that pick from its trials 
 from ex_color.search.schedule import ScheduleSearch, choose, feasible_front
 from ex_color.search.study import (
     Objective,
+    StudyFileError,
     TrialOutcome,
     constraint_values,
     open_study,
     search_batch,
     search_batch_async,
+    study_lock,
 )
 
 __all__ = [
     'Objective',
     'ScheduleSearch',
+    'StudyFileError',
     'TrialOutcome',
     'choose',
     'constraint_values',
@@ -25,4 +28,5 @@ __all__ = [
     'open_study',
     'search_batch',
     'search_batch_async',
+    'study_lock',
 ]

@@ -9,7 +9,14 @@ Design decisions:
 - The study is named by a fingerprint of everything that defines it (template text, space,
   objectives, constraints, seeds, batch size), so a changed declaration starts a new study in the
   same file instead of mixing points of two searches.
-- Trials an interrupted session left RUNNING are marked FAIL ("interrupted") and replaced.
+- Trials an interrupted session left RUNNING are marked FAIL ("interrupted") and replaced. When the
+  template's own point was among them, it is asked again, so it is measured even when the first batch
+  was interrupted; the ``template`` column marks its attempts that were not interrupted.
+- One search at a time per study file: `run` holds the file's `study_lock` until it returns or
+  raises. A second search would mark the first one's trials "interrupted" and make it crash when it
+  tells them, so it is refused, naming the file and the process that holds it.
+- A batch in which no trial gave finite objectives stops the search with an error naming the
+  objectives (a score that returns NaN would otherwise be asked for new points for ever).
 
 Deliberately not here: the choice of objectives and space (a notebook declares them), plotting.
 """
@@ -20,6 +27,7 @@ import hashlib
 import inspect
 import json
 import logging
+import math
 import time
 from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -39,11 +47,16 @@ from ex_color.search.study import (
     _drive_async,
     _optuna,
     open_study,
+    study_errors,
+    study_lock,
 )
 from ex_color.training.run import MemberResult, MemberSpec, RunResult
 from mini.temporal.template import SheetTemplate
 
 log = logging.getLogger(__name__)
+
+INTERRUPTED = 'interrupted before it was told'
+"""The ``error`` of a trial an interrupted session left running."""
 
 
 @dataclass
@@ -104,8 +117,13 @@ class ScheduleSearch:
         A new study's first trial is the template's own point (`start_from_template`), so the
         hand-made schedule is measured under the search's seeds and is on its figures. Trials an
         interrupted session left running are marked failed (``error``: interrupted) and retried as new
-        points; invalid points do not count towards `n_trials`, but a batch with no valid point at all
-        is an error (the space is unlikely to be what was meant).
+        points (the template's own point as itself); invalid points do not count towards `n_trials`,
+        but a batch with no valid point at all is an error (the space is unlikely to be what was
+        meant), and so is a batch whose every trial scored a NaN or infinite objective.
+
+        Raises:
+            StudyFileError: if another search is running on the study file, or the file is not a
+                usable SQLite database.
         """
         return _drive(self._batches(n_trials, start_from_template), self.train)  # type: ignore[arg-type]
 
@@ -121,16 +139,24 @@ class ScheduleSearch:
     def _batches(
         self, n_trials: int, start_from_template: bool
     ) -> Generator[list[MemberSpec], RunResult, list[TrialOutcome]]:
-        optuna = _optuna()
-
         if n_trials < 1:
             raise ValueError(f'ScheduleSearch.run: n_trials must be >= 1, got {n_trials}')
+        with study_lock(self.path), study_errors(Path(self.path)):
+            return (yield from self._locked_batches(n_trials, start_from_template))
+
+    def _locked_batches(
+        self, n_trials: int, start_from_template: bool
+    ) -> Generator[list[MemberSpec], RunResult, list[TrialOutcome]]:
+        optuna = _optuna()
+
         study = self.study
         states = optuna.trial.TrialState
         for t in study.get_trials(deepcopy=False, states=(states.RUNNING,)):
-            study._storage.set_trial_user_attr(t._trial_id, 'error', 'interrupted before it was told')
+            study._storage.set_trial_user_attr(t._trial_id, 'error', INTERRUPTED)
             study.tell(t.number, state=states.FAIL)
-        if start_from_template and not study.trials:
+        attempts = [t for t in study.trials if t.user_attrs.get('template')]
+        never_measured = bool(attempts) and all(_interrupted(t) for t in attempts)
+        if start_from_template and (not study.trials or never_measured):
             current = self.template.current()
             empty = [n for n, v in current.items() if v is None]
             if empty:
@@ -164,6 +190,15 @@ class ScheduleSearch:
             outcomes += new
             failed = sum(o.medians is None for o in new)
             if failed == len(new):
+                not_finite = list(dict.fromkeys(m for o in new for m in o.not_finite))
+                if not_finite:
+                    batch = study.trials[new[0].number].user_attrs.get('batch')
+                    named = ', '.join(repr(m) for m in not_finite)
+                    raise ValueError(
+                        f'{self.path}: no trial of batch {batch} gave a finite value of objective '
+                        f'{named} (e.g. trial {new[0].number}: {new[0].error}); the search stops rather '
+                        'than ask for new points that score the same way. Check `score`'
+                    )
                 raise ValueError(
                     f'{self.template.source}: every point of a batch made an invalid sheet, e.g. {new[0].error}'
                 )
@@ -186,7 +221,7 @@ class ScheduleSearch:
             row.update({f'worst:{k}': v for k, v in attrs.get('worst', {}).items()})
             cons = attrs.get('constraints')
             row['feasible'] = t.state.name == 'COMPLETE' and (cons is None or all(c <= 0 for c in cons))
-            row['template'] = bool(attrs.get('template', False))
+            row['template'] = bool(attrs.get('template', False)) and not _interrupted(t)
             row['batch_seconds'] = attrs.get('batch_seconds')
             row['train_seconds'] = attrs.get('train_seconds')
             row['members'] = attrs.get('members')
@@ -195,6 +230,11 @@ class ScheduleSearch:
         df = pd.DataFrame.from_dict(rows, orient='index')
         df.index.name = 'trial'
         return df
+
+
+def _interrupted(trial: Any) -> bool:
+    """Whether `trial` was left running by an interrupted session (and so never measured)."""
+    return trial.state.name == 'FAIL' and trial.user_attrs.get('error') == INTERRUPTED
 
 
 def feasible_front(trials: pd.DataFrame, objectives: Sequence[Objective]) -> pd.DataFrame:
@@ -214,10 +254,21 @@ def feasible_front(trials: pd.DataFrame, objectives: Sequence[Objective]) -> pd.
 
 def choose(trials: pd.DataFrame, *, maximize: str, at_most: Mapping[str, float]) -> int | None:
     """The feasible trial with the highest `maximize` among those whose metrics stay at most the
-    given values (e.g. the template's own collateral); None when no trial does."""
+    given values (e.g. the template's own collateral); None when no trial does.
+
+    A limit that is NaN is an error: compared with NaN, no trial would pass, and the
+    choice would read as "nothing beats the reference" when the reference was never measured."""
     missing = [m for m in (maximize, *at_most) if m not in trials.columns]
     if missing:
         raise KeyError(f'choose: the trials table has no column(s) {missing}')
+    unmeasured = {m: v for m, v in at_most.items() if math.isnan(float(v))}
+    if unmeasured:
+        metric, value = next(iter(unmeasured.items()))
+        raise ValueError(
+            f'choose: at_most[{metric!r}] is {value}, not a number to compare with: the reference it '
+            'was read from was not measured (e.g. a template trial that failed or was interrupted; '
+            "see the trials table's state and error columns)"
+        )
     ok = trials[trials['feasible'].astype(bool)]
     for metric, limit in at_most.items():
         ok = ok[ok[metric].astype(float) <= limit]

@@ -22,15 +22,28 @@ Design decisions:
 - With more than one objective the sampler is NSGA-II with a population of one batch: every batch
   is one generation, bred from the trials told so far.
 - The batch is a generator that yields member specs and receives their results, so the plain and
-  the awaited (Modal) paths share every line but the call to `train`.
+  the awaited (Modal) paths share every line but the call to `train`. The drivers close it however
+  they end, so whatever it holds (`ScheduleSearch`'s lock) is let go at once, not when the garbage
+  collector (or a notebook's kept traceback) lets go of the generator.
+- A trial whose objective is not finite (NaN or inf) for some seed is told as FAILED with the objective
+  and the seeds in its ``error`` attribute: Optuna would fail it anyway, with a warning that names
+  neither, and a loop that counts completed trials would ask for replacements for ever.
+- A study file that is not SQLite, is locked by another connection, or is held by another search is
+  a `StudyFileError` naming the file, never a bare SQLAlchemy error.
+- `study_lock` is an exclusive ``flock`` on ``<study file>.lock``: the kernel releases it when its
+  holder exits, even on ``kill -9``, so a crashed search never leaves a stale lock behind.
 """
 
 from __future__ import annotations
 
+import fcntl
 import inspect
 import logging
+import math
+import os
 import time
-from collections.abc import Awaitable, Callable, Generator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Generator, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,6 +66,56 @@ def _optuna() -> Any:
         warnings.filterwarnings('ignore', message='IProgress not found')
         import optuna
     return optuna
+
+
+class StudyFileError(Exception):
+    """A study file that cannot be used: not an SQLite database, locked, or held by another search."""
+
+
+@contextmanager
+def study_errors(path: Path) -> Iterator[None]:
+    """Turn the storage's errors on `path` (SQLAlchemy's, or Optuna's wrapping of them) into a
+    `StudyFileError` that names the file and says what is wrong with it."""
+    import sqlalchemy.exc
+
+    optuna = _optuna()
+    try:
+        yield
+    except (sqlalchemy.exc.SQLAlchemyError, optuna.exceptions.StorageInternalError) as err:
+        cause = err.__cause__ if isinstance(err, optuna.exceptions.StorageInternalError) else err
+        text = str(getattr(cause, 'orig', None) or cause).splitlines()[0]
+        if 'not a database' in text:
+            why = 'not an SQLite database (is it the study file?)'
+        elif 'locked' in text:
+            why = 'the database is locked by another connection (an open sqlite3 shell, or another tool writing it)'
+        else:
+            why = f'the study storage failed ({text})'
+        raise StudyFileError(f'{path}: {why}') from err
+
+
+@contextmanager
+def study_lock(path: str | Path) -> Iterator[Path]:
+    """Hold ``<path>.lock`` exclusively for the block, so one search at a time runs on the study file
+    `path`; yields the lock file. Another live holder (another process, or another open lock in this
+    one) makes it a `StudyFileError` that names the file and the holder's process id."""
+    path = Path(path)
+    lock = path.with_name(path.name + '.lock')
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode(errors='replace').strip() or 'unknown'
+            raise StudyFileError(
+                f'{path}: another search is running on this study file (process {holder}, holding {lock}); '
+                'wait for it to finish, or give this search a study file of its own'
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f'{os.getpid()}\n'.encode(), 0)
+        yield lock
+    finally:
+        os.close(fd)  # releases the lock; the file stays, empty of meaning until the next holder writes
 
 
 @dataclass(frozen=True)
@@ -78,6 +141,8 @@ class TrialOutcome:
     medians: dict[str, float] | None
     worst: dict[str, float] | None
     error: str | None = None
+    not_finite: tuple[str, ...] = ()
+    """The objectives some seed scored NaN or inf for (the trial then failed)."""
 
 
 def constraint_values(medians: Mapping[str, float], constraints: Sequence[Threshold]) -> list[float]:
@@ -103,6 +168,9 @@ def open_study(
 
     `population` is NSGA-II's generation size (several objectives). Constraints need no setting here:
     `search_batch` sets them on each trial (``Trial.set_constraint``) and the samplers read them.
+
+    Raises:
+        StudyFileError: if `path` is not an SQLite database or another connection holds it locked.
     """
     optuna = _optuna()
 
@@ -117,9 +185,10 @@ def open_study(
         if len(objectives) > 1
         else optuna.samplers.TPESampler(seed=seed)
     )
-    study = optuna.create_study(
-        study_name=name, storage=storage, directions=directions, load_if_exists=True, sampler=sampler
-    )
+    with study_errors(path):
+        study = optuna.create_study(
+            study_name=name, storage=storage, directions=directions, load_if_exists=True, sampler=sampler
+        )
     stored = [d.name.lower() for d in study.directions]
     if stored != directions:
         raise ValueError(f'{path}: study {name!r} was made for directions {stored}, not {directions}')
@@ -145,6 +214,8 @@ def _drive(steps: Generator[list[MemberSpec], RunResult, Any], train: Train) -> 
             specs = steps.send(_checked(train(specs)))
     except StopIteration as done:
         return done.value
+    finally:
+        steps.close()
 
 
 async def _drive_async(steps: Generator[list[MemberSpec], RunResult, Any], train: AsyncTrain) -> Any:
@@ -154,6 +225,8 @@ async def _drive_async(steps: Generator[list[MemberSpec], RunResult, Any], train
             specs = steps.send(_checked(await train(specs)))
     except StopIteration as done:
         return done.value
+    finally:
+        steps.close()
 
 
 def _checked(result: Any) -> RunResult:
@@ -208,13 +281,16 @@ def _batch(
         trained_at = time.perf_counter()
         result = yield specs
         train_seconds = time.perf_counter() - trained_at
-        by_trial: dict[int, list[Mapping[str, float]]] = {n: [] for n in asked}
+        by_trial: dict[int, list[tuple[int, Mapping[str, float]]]] = {n: [] for n in asked}
         for member in result:
-            number = int(member.name.split(' ')[0].removeprefix('trial-'))
-            by_trial[number].append(score(member))
+            trial_part, seed_part = member.name.split(' ')
+            by_trial[int(trial_part.removeprefix('trial-'))].append(
+                (int(seed_part.removeprefix('seed-')), score(member))
+            )
         seconds = time.perf_counter() - start
         for number, (trial, values) in asked.items():
-            scores = by_trial[number]
+            seeded = by_trial[number]
+            scores = [s for _, s in seeded]
             missing = [o.metric for o in objectives if any(o.metric not in s for s in scores)]
             if missing:
                 raise KeyError(f'search_batch: score returned no {missing} for trial {number}')
@@ -228,6 +304,13 @@ def _batch(
             trial.set_user_attr('batch_seconds', seconds)
             trial.set_user_attr('train_seconds', train_seconds)
             trial.set_user_attr('members', len(specs))
+            if not_finite := _not_finite(objectives, seeded):
+                problem = '; '.join(not_finite.values()) + ' (Optuna takes finite objectives only)'
+                trial.set_user_attr('error', problem)
+                study.tell(trial, state=optuna.trial.TrialState.FAIL)
+                log.warning('trial %d failed: %s', number, problem)
+                outcomes[number] = TrialOutcome(number, values, None, None, problem, tuple(not_finite))
+                continue
             if constraints:
                 values_ = constraint_values(everything, constraints)
                 trial.set_user_attr('constraints', values_)
@@ -236,6 +319,21 @@ def _batch(
             study.tell(trial, [medians[o.metric] for o in objectives])
             outcomes[number] = TrialOutcome(number, values, medians, worst)
     return [outcomes[n] for n in sorted(outcomes)]
+
+
+def _not_finite(
+    objectives: Sequence[Objective], scores: Sequence[tuple[int, Mapping[str, float]]]
+) -> dict[str, str]:
+    """The objectives some seed scored NaN or inf for, each with the seeds and values (empty: all finite)."""
+    out = {}
+    for o in objectives:
+        bad = [(seed, s[o.metric]) for seed, s in scores if not math.isfinite(s[o.metric])]
+        if len(bad) == 1:
+            out[o.metric] = f'objective {o.metric!r} is {bad[0][1]} for seed {bad[0][0]}'
+        elif bad:
+            listed = ', '.join(f'{seed} ({value})' for seed, value in bad)
+            out[o.metric] = f'objective {o.metric!r} is not finite for seeds {listed}'
+    return out
 
 
 def search_batch(
