@@ -35,6 +35,19 @@ def _check_inputs(colors: Tensor, labels: Mapping[str, Tensor]) -> None:
             raise ValueError(f'label {name!r} must have shape [{colors.shape[0]}], got {tuple(values.shape)}')
 
 
+def _refuse_improbable(labels: Mapping[str, Tensor]) -> None:
+    """Soft labels are probabilities: each in [0, 1], and not NaN (a NaN would never draw, 1.5 would
+    always draw). Name the label and its first bad index, as `CubeDataset` does for a cube's cells."""
+    for name, values in labels.items():
+        bad = ~((values >= 0) & (values <= 1))
+        if bool(bad.any()):
+            index = int(bad.nonzero()[0])
+            raise ValueError(
+                f'RandomBatches: {name!r} at index {index} is {float(values[index])}; expected soft labels '
+                f'in [0, 1] ({int(bad.sum())} of {values.shape[0]} colours are not)'
+            )
+
+
 @dataclass
 class RandomBatches:
     """Batches drawn with replacement; binary labels drawn with probability = the soft label.
@@ -59,6 +72,7 @@ class RandomBatches:
 
     def __post_init__(self) -> None:
         _check_inputs(self.colors, self.soft_labels)
+        _refuse_improbable(self.soft_labels)
         if self.batch_size < 1:
             raise ValueError(f'batch_size must be >= 1, got {self.batch_size}')
         if self.num_samples is None:
