@@ -77,3 +77,28 @@ def test_a_readme_without_its_block_or_a_notebook_with_two_records_is_refused(tm
     nb.write_text(json.dumps(data))
     with pytest.raises(ValueError, match='a.ipynb: 2 results records'):
         read_results(nb)
+
+
+@pytest.mark.parametrize(
+    ('damage', 'named'),
+    [
+        (lambda r: r.pop('quartiles'), r"no 'quartiles' field"),
+        (lambda r: r.pop('title'), r"no 'title' field"),
+        (lambda r: r['quartiles'].pop('worst_gcb'), r"'quartiles' has no 'worst_gcb'"),
+        (lambda r: r['quartiles'].update(red=[0.1, 0.2]), r"'quartiles'\['red'\] must be three numbers"),
+        (lambda r: r.update(nbid='two.ten'), r"'nbid' must be a dotted number"),
+        (lambda r: r.update(seeds='20'), r"'seeds' must be an int"),
+    ],
+)
+def test_a_malformed_results_record_is_an_error_that_names_the_notebook_and_the_field(
+    tmp_path, damage, named
+):
+    readme = tmp_path / 'README.md'
+    readme.write_text(f'# Title\n\n{START}\n| stale |\n{END}\n')
+    good = notebook(tmp_path / 'good.ipynb', record('2.9', 0.3))
+    broken = record('2.10', 0.4)
+    damage(broken)
+    bad = notebook(tmp_path / 'bad.ipynb', broken)
+    with pytest.raises(ValueError, match=rf'bad\.ipynb: results record: {named}'):
+        update_readme(readme, [good, bad])
+    assert '| stale |' in readme.read_text(), 'nothing is rewritten'
