@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import http.server
 import logging
+import shutil
 import socket
+import ssl
+import subprocess
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 import wandb
@@ -144,11 +151,103 @@ def test_a_server_that_never_answers_counts_as_unreachable_after_the_timeout(fre
         release.set()
 
 
+class _Answering(http.server.BaseHTTPRequestHandler):
+    def do_HEAD(self) -> None:
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, format, *args) -> None:
+        pass
+
+
+@contextmanager
+def http_server(tls: Path | None = None) -> Iterator[str]:
+    """A local HTTP server that answers every request (over TLS with the PEM key and certificate
+    `tls`); yields its URL."""
+    server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), _Answering)
+    scheme = 'http'
+    if tls is not None:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(tls)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+        scheme = 'https'
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f'{scheme}://127.0.0.1:{server.server_address[1]}'
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@contextmanager
+def silent_server(scheme: str = 'http') -> Iterator[str]:
+    """A local server that accepts every connection and never sends a byte; yields its URL."""
+    held: list[socket.socket] = []
+    stop = threading.Event()
+    with socket.socket() as listener:
+        listener.bind(('127.0.0.1', 0))
+        listener.listen()
+        listener.settimeout(0.1)
+
+        def accept() -> None:
+            while not stop.is_set():
+                try:
+                    held.append(listener.accept()[0])
+                except TimeoutError:
+                    continue
+
+        thread = threading.Thread(target=accept, daemon=True)
+        thread.start()
+        try:
+            yield f'{scheme}://127.0.0.1:{listener.getsockname()[1]}'
+        finally:
+            stop.set()
+            thread.join()
+            for conn in held:
+                conn.close()
+
+
 def test_a_reachable_server_keeps_online(fresh_probe, monkeypatch):
-    with socket.socket() as server:
-        server.bind(('127.0.0.1', 0))
-        server.listen()
-        url = f'http://127.0.0.1:{server.getsockname()[1]}'
+    with http_server() as url:
+        monkeypatch.setenv('WANDB_BASE_URL', url)
+        monkeypatch.setenv('WANDB_API_KEY', 'x' * 40)
+        assert tracking_mode() == 'online'
+
+
+@pytest.mark.parametrize('scheme', ['http', 'https'])
+def test_a_server_that_accepts_but_never_answers_records_offline_within_seconds_with_one_warning(
+    fresh_probe, monkeypatch, caplog, scheme
+):
+    from ex_color.training.tracking import PROBE_TIMEOUT_S
+
+    monkeypatch.setenv('WANDB_API_KEY', 'x' * 40)
+    with silent_server(scheme) as url, caplog.at_level(logging.WARNING, logger='ex_color.training.tracking'):
+        monkeypatch.setenv('WANDB_BASE_URL', url)
+        start = time.monotonic()
+        assert tracking_mode() == 'offline'
+        assert tracking_mode() == 'offline'  # a second run: cached, no second warning
+        assert time.monotonic() - start < PROBE_TIMEOUT_S + 2
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1, warnings
+    handshake = 'did not complete a TLS handshake' if scheme == 'https' else 'sent no HTTP answer'
+    assert url in warnings[0] and f'accepted a connection but {handshake}' in warnings[0]
+
+
+def test_an_https_server_that_answers_keeps_online_whatever_its_certificate(
+    fresh_probe, monkeypatch, tmp_path
+):
+    # the probe asks whether the server answers; whether wandb trusts its certificate is wandb's call
+    openssl = shutil.which('openssl')
+    if openssl is None:
+        pytest.skip('openssl is needed to make a self-signed certificate')
+    pem = tmp_path / 'server.pem'
+    subprocess.run(
+        [openssl, 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
+         '-keyout', str(pem), '-out', str(tmp_path / 'cert.pem')],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    pem.write_text(pem.read_text() + (tmp_path / 'cert.pem').read_text())
+    with http_server(tls=pem) as url:
         monkeypatch.setenv('WANDB_BASE_URL', url)
         monkeypatch.setenv('WANDB_API_KEY', 'x' * 40)
         assert tracking_mode() == 'online'

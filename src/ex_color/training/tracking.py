@@ -6,8 +6,12 @@ Mode, in order of precedence: the `mode` argument, the `WANDB_MODE` environment 
 ``wandb/`` folder and can be uploaded later with ``wandb sync wandb/offline-run-*``. Tests and CI
 use ``disabled``.
 
-Before an online run starts, the server is probed (one TCP connection, at most `PROBE_TIMEOUT_S`):
-wandb itself would wait 90 s per run before failing. When the key was found on the machine and the
+Before an online run starts, the server is probed (one connection and one ``HEAD /`` request, at
+most `PROBE_TIMEOUT_S` in all): wandb itself would wait 90 s per run before failing. A server that
+accepts the connection but never answers (a stuck proxy, a firewall that swallows packets after the
+handshake) counts as unreachable, as one that refuses it does. For ``https`` the probe completes a
+TLS handshake without checking the certificate: it asks whether the server answers, and whether
+the certificate is trusted stays wandb's question. When the key was found on the machine and the
 server cannot be reached, the run is recorded offline with one warning; when online was asked for
 explicitly (argument or ``WANDB_MODE``), the fit fails at once with a hint instead.
 """
@@ -18,9 +22,10 @@ import logging
 import netrc
 import os
 import socket
+import ssl
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,7 +44,8 @@ _ALIASES: dict[str, Mode] = {'run': 'online', 'dryrun': 'offline'}
 
 
 PROBE_TIMEOUT_S = 5.0
-"""Longest wait for the wandb server to accept a connection before a run goes offline (or fails)."""
+"""Longest wait for the wandb server to accept a connection and answer a request before a run goes
+offline (or fails)."""
 
 _PROBE_TTL_S = 300.0
 _probed: dict[str, tuple[float, str | None]] = {}  # url -> (when, problem or None)
@@ -159,9 +165,11 @@ def wandb_mode(mode: str | None = None) -> Mode:
 
 
 def unreachable(url: str, timeout: float = PROBE_TIMEOUT_S) -> str | None:
-    """Why `url`'s server cannot be reached (name lookup and connection within `timeout`), or None.
+    """Why `url`'s server cannot be reached (name lookup, connection, TLS handshake for ``https``
+    and the first bytes of an HTTP answer, all within `timeout`), or None.
 
-    Results are kept for a few minutes, so a sweep of many runs probes once.
+    Any HTTP status counts as an answer. Results are kept for a few minutes, so a sweep of many runs
+    probes once.
     """
     now = time.monotonic()
     cached = _probed.get(url)
@@ -172,21 +180,69 @@ def unreachable(url: str, timeout: float = PROBE_TIMEOUT_S) -> str | None:
     if not host:
         return f'{url!r} names no host'
     port = parts.port or (80 if parts.scheme == 'http' else 443)
+    deadline = now + timeout
+    waiting = {
+        'connect': f'no answer within {timeout:g} s',
+        'tls': f'accepted a connection but did not complete a TLS handshake within {timeout:g} s',
+        'http': f'accepted a connection but sent no HTTP answer within {timeout:g} s',
+    }
+    stage = ['connect']
     outcome: list[str | None] = []
 
-    def connect() -> None:  # in a thread: name lookup ignores socket timeouts
+    def left() -> float:
+        return max(deadline - time.monotonic(), 0.001)
+
+    def ask() -> None:  # in a thread: name lookup ignores socket timeouts
         try:
-            socket.create_connection((host, port), timeout=timeout).close()
-            outcome.append(None)
-        except OSError as err:
+            with socket.create_connection((host, port), timeout=left()) as raw:
+                if parts.scheme == 'https':
+                    stage[0] = 'tls'
+                    raw.settimeout(left())
+                    with _PROBE_TLS.wrap_socket(raw, server_hostname=host) as tls:
+                        outcome.append(_http_answer(tls, host, left, stage))
+                else:
+                    outcome.append(_http_answer(raw, host, left, stage))
+        except TimeoutError:
+            outcome.append(waiting[stage[0]])
+        except OSError as err:  # refused, unreachable, reset, a failed TLS handshake (ssl.SSLError)
             outcome.append(f'{type(err).__name__}: {err}')
 
-    probe = threading.Thread(target=connect, name='wandb-probe', daemon=True)
+    probe = threading.Thread(target=ask, name='wandb-probe', daemon=True)
     probe.start()
     probe.join(timeout)
-    problem = outcome[0] if outcome else f'no answer within {timeout:g} s'
+    problem = outcome[0] if outcome else waiting[stage[0]]
     _probed[url] = (now, problem)
     return problem
+
+
+def _probe_context() -> ssl.SSLContext:
+    # The probe sends no credentials; it only asks whether the server answers (see the module doc).
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+_PROBE_TLS = _probe_context()
+
+
+def _http_answer(conn: socket.socket, host: str, left: Callable[[], float], stage: list[str]) -> str | None:
+    """Send ``HEAD /`` on `conn` and read the start of the answer: None when it is HTTP, else why not."""
+    stage[0] = 'http'
+    conn.settimeout(left())
+    conn.sendall(f'HEAD / HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n'.encode('ascii'))
+    head = b''
+    while len(head) < 5:
+        conn.settimeout(left())
+        chunk = conn.recv(5 - len(head))
+        if not chunk:
+            break
+        head += chunk
+    if head.startswith(b'HTTP/'):
+        return None
+    if not head:
+        return 'accepted a connection but closed it without an HTTP answer'
+    return f'answered {head!r}, which is not HTTP'
 
 
 def tracking_mode(mode: str | None = None) -> Mode:
