@@ -2,12 +2,13 @@
 
 import asyncio
 import pickle
+import re
 from pathlib import Path, PurePosixPath
 
 import pytest
 import torch
 
-from mini.experiment import CheckpointStore, Experiment
+from mini.experiment import CheckpointError, CheckpointStore, Experiment
 from mini.hither import hither
 
 
@@ -65,6 +66,24 @@ def test_checkpoint_store_round_trip_and_key_validation(tmp_path):
             store.save(bad, state)
     with pytest.raises(FileNotFoundError, match='missing'):
         store.load('missing')
+
+
+@pytest.mark.parametrize('keep', [0, 10, 0.5, -10])
+def test_a_truncated_checkpoint_is_an_error_that_names_the_file(tmp_path, keep):
+    store = CheckpointStore.local(tmp_path)
+    path = store.save('model-0', {'w': torch.arange(1000.0), 'b': torch.ones(3)})
+    whole = path.read_bytes()
+    end = int(len(whole) * keep) if isinstance(keep, float) else keep % len(whole)
+    path.write_bytes(whole[:end])  # a copy cut short, or a disk that filled up under another writer
+    with pytest.raises(CheckpointError, match=rf'{re.escape(str(path))}: .*truncated or corrupt'):
+        store.load('model-0')
+
+
+def test_a_checkpoint_that_is_not_one_is_an_error_that_names_the_file(tmp_path):
+    store = CheckpointStore.local(tmp_path)
+    (tmp_path / 'model-0.pt').write_bytes(b'not a checkpoint ' * 50)
+    with pytest.raises(CheckpointError, match=rf'{re.escape(str(tmp_path / "model-0.pt"))}: '):
+        store.load('model-0')
 
 
 class FolderVolume:

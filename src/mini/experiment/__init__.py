@@ -15,7 +15,7 @@ from mini.experiment.backend import (
     find_modal_credentials,
     require_modal_credentials,
 )
-from mini.experiment.checkpoints import CheckpointStore, slugify
+from mini.experiment.checkpoints import CheckpointError, CheckpointStore, slugify
 from mini.experiment.experiment import Experiment, Session
 from mini.experiment.guards import Guard, Guards
 from mini.experiment.image import PythonImage
@@ -25,6 +25,7 @@ __all__ = [
     'BACKENDS',
     'BACKEND_ENV',
     'BackendChoice',
+    'CheckpointError',
     'CheckpointStore',
     'Experiment',
     'Guard',

@@ -10,7 +10,9 @@ Design decisions:
   half-written checkpoint under the final name.
 - `load` reads the file the process would have written; outside a container, a key that is not in
   the local folder is read from the Volume (a checkpoint a container saved). Checkpoints are state
-  dicts loaded with `weights_only=True` onto the CPU: no arbitrary code runs when loading.
+  dicts loaded with `weights_only=True` onto the CPU: no arbitrary code runs when loading. A file
+  torch cannot read (cut short by a copy, a full disk or another writer, or not a checkpoint at all)
+  is a `CheckpointError` naming it, not torch's bare ``OSError: [Errno 22]`` or miniz message.
 - The Volume is reached only through `open_volume(name)` (``read_file``, ``commit``), so a folder can
   stand in for it (the tests use one).
 - Keys are restricted to `[A-Za-z0-9._-]` (no folders, no `..`), so a key can never escape the root.
@@ -27,6 +29,7 @@ from __future__ import annotations
 
 import io
 import os
+import pickle
 import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -35,6 +38,31 @@ from typing import Any
 from utils.atomic import write_with
 
 _KEY = re.compile(r'^[A-Za-z0-9][A-Za-z0-9._-]*$')
+
+
+class CheckpointError(ValueError):
+    """A checkpoint file that cannot be read as a state dict (truncated, corrupt, or not one)."""
+
+
+def _load(source: Path | bytes, name: str) -> dict[str, Any]:
+    """torch's weights-only load of `source` (a file, or the bytes of one) onto the CPU; a file it
+    cannot read is a `CheckpointError` that names it (`name`)."""
+    import torch
+
+    try:
+        return torch.load(
+            io.BytesIO(source) if isinstance(source, bytes) else source, map_location='cpu', weights_only=True
+        )
+    except (PermissionError, IsADirectoryError):
+        raise  # these name the file themselves, and are not about its contents
+    except (EOFError, RuntimeError, OSError, ValueError, pickle.UnpicklingError) as e:
+        size = len(source) if isinstance(source, bytes) else source.stat().st_size
+        # torch's own messages run to a paragraph; their first sentence says what failed
+        detail = str(e).strip().splitlines()[0].split('. ')[0] if str(e).strip() else 'no more data'
+        raise CheckpointError(
+            f'{name}: not a readable checkpoint ({size} bytes): truncated or corrupt, or not a state dict '
+            f'saved by CheckpointStore ({type(e).__name__}: {detail})'
+        ) from e
 
 
 def slugify(name: str) -> str:
@@ -127,12 +155,15 @@ class CheckpointStore:
         return target
 
     def load(self, key: str) -> dict[str, Any]:
-        """The state dict saved under `key` (tensors on the CPU)."""
-        import torch
+        """The state dict saved under `key` (tensors on the CPU).
 
+        Raises:
+            FileNotFoundError: if there is no checkpoint for `key`.
+            CheckpointError: if its file cannot be read (truncated or corrupt).
+        """
         target = self.path(key)
         if target.is_file():
-            return torch.load(target, map_location='cpu', weights_only=True)
+            return _load(target, str(target))
         if self.volume is not None and not in_modal_container():
             inside = f'{self.subdir}/{key}.pt' if self.subdir else f'{key}.pt'
             try:
@@ -142,7 +173,7 @@ class CheckpointStore:
                     f'CheckpointStore: no checkpoint for key {key!r} at {target} nor on volume '
                     f'{self.volume!r} at {inside}'
                 ) from e
-            return torch.load(io.BytesIO(data), map_location='cpu', weights_only=True)
+            return _load(data, f'{inside} on volume {self.volume!r}')
         raise FileNotFoundError(f'CheckpointStore: no checkpoint for key {key!r} at {target}')
 
     def exists(self, key: str) -> bool:
