@@ -50,13 +50,13 @@ WORKERS = 2
 
 
 def ensemble(
-    dopesheet: Dopesheet, m: int, steps: int, accelerator: str = 'cpu', workers: int | None = None
+    dopesheet: Dopesheet, m: int, steps: int, device: str = 'cpu', workers: int | None = None
 ) -> tuple[float, float]:
     return timed(
         lambda: train_members(
             seeds(range(m)),
             workers=WORKERS if workers is None else workers,
-            accelerator=accelerator,
+            device=device,
             dopesheet=dopesheet,
             regularizers=ex_2_10.regularizers(),
             make_data=ex_2_10.make_data,
@@ -175,8 +175,8 @@ def main() -> None:
     print(f'\nload average after: {os.getloadavg()[0]:.2f}')
     if torch.cuda.is_available() and args.gpu_members:
         m = args.gpu_members
-        ensemble(dopesheet, m, 20, accelerator='cuda', workers=1)  # warm-up: CUDA context, kernels
-        wall, cpu = ensemble(dopesheet, m, steps, accelerator='cuda', workers=1)
+        ensemble(dopesheet, m, 20, device='cuda', workers=1)  # warm-up: CUDA context, kernels
+        wall, cpu = ensemble(dopesheet, m, steps, device='cuda', workers=1)
         print(
             f'\nGPU ({torch.cuda.get_device_name()}): {m} members, {steps} steps: {wall:.2f} s wall, '
             f'{1000 * wall / steps:.2f} ms per step, {wall / m * 1000:.1f} ms per member'

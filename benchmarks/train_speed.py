@@ -2,8 +2,8 @@
 
 Times, in one process, on the Ex 2.10 configuration (1501 steps, batch 64, three regularisers):
 
-(a) the library: `ex_color.experiments.ex_2_10.train` — Lightning, `TrainingModule`, the progress
-    bar, label accounting and wandb in offline mode (written to a temporary folder);
+(a) the library: `ex_color.experiments.ex_2_10.train` — the project's loop over the engine, the
+    progress bar, label accounting and wandb in offline mode (written to a temporary folder);
 (b) a minimal loop: the same model, losses, schedule, batches and step count, plain PyTorch;
 
 and prints both wall times and the ratio a/b (median over --repeats runs), then the time to run the
@@ -24,7 +24,6 @@ import statistics
 import tempfile
 import time
 
-import lightning as L
 import torch
 from torch import nn
 
@@ -34,6 +33,7 @@ from ex_color.inference import infer
 from ex_color.model import CNColorMLP
 from ex_color.seed import set_deterministic_mode
 from ex_color.training import fast_cpu_math
+from ex_color.training.loop import LoopCallback, TrainLoop
 from mini.temporal.dopesheet import Dopesheet
 from mini.temporal.timeline import Timeline
 from utils.paths import project_root
@@ -83,13 +83,13 @@ def plain_loop(dopesheet: Dopesheet, steps: int, seed: int = 0) -> tuple[float, 
     return time.perf_counter() - start, time.process_time() - cpu
 
 
-class LoopTimer(L.Callback):
+class LoopTimer(LoopCallback):
     """Wall time between the first and the last training batch (the rest is set-up and tear-down)."""
 
-    def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+    def on_fit_start(self, loop: TrainLoop) -> None:
         self.start = time.perf_counter()
 
-    def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+    def on_fit_end(self, loop: TrainLoop) -> None:
         self.loop = time.perf_counter() - self.start
 
 
@@ -164,7 +164,7 @@ def main() -> None:
         f'\ntraining, {steps} steps (median of {args.repeats}; wall times on this VM vary by ~20 % between runs):'
     )
     print(
-        f'  (a) library (Lightning + progress + wandb offline): {ma:.2f} s ({1000 * ma / steps:.2f} ms/step), CPU {mac:.2f} s'
+        f'  (a) library (loop + progress + wandb offline)     : {ma:.2f} s ({1000 * ma / steps:.2f} ms/step), CPU {mac:.2f} s'
     )
     print(
         f'      of which the step loop: {ml:.2f} s; set-up and tear-down (Trainer, wandb run, data): {ma - ml:.2f} s'

@@ -1,13 +1,14 @@
 """Training runs that the resume tests start in fresh processes (``python -m tests.resume_runs ...``).
 
-Each run trains, optionally stops early and saves a Lightning checkpoint, or resumes from one, and
-saves its final state dict. The test compares the files bitwise; running each side in its own process
-is what makes "resume in a new process" real (no generator or cache survives in memory).
+Each run trains, optionally stops early and saves a checkpoint, or resumes from one, and saves its
+final state dict. The test compares the files bitwise; running each side in its own process is what
+makes "resume in a new process" real (no generator or cache survives in memory).
 
 Set-ups:
 
-* ``ex210``: the project's Ex 2.10 run for seed 0 (`train_model`, in-memory batches);
+* ``ex210``: the project's Ex 2.10 run for seed 0 (`train_model`, in-memory batches, the project's loop);
 * ``members``: a 4-member run through `train_members` (seeds, two label-rate scales);
+* ``sharded``: the same 4 members split over 2 worker processes;
 * ``seed``: the seed notebook's own `train()` set-up: `CubeDataset` in a `DataLoader` with
   `RandomSampler(replacement=True)` and `stochastic_labels`, a bare `L.Trainer` with
   `ModelCheckpoint` saving at epoch boundaries.
@@ -37,22 +38,11 @@ from mini.temporal.dopesheet import Dopesheet
 from tests.training_helpers import notebook_dopesheet
 
 
-class SaveWhenStopped(L.Callback):
-    """Save a checkpoint when the fit ends (here: because `max_steps` stopped it mid-run)."""
-
-    def __init__(self, path: Path):
-        self.path = path
-
-    def on_fit_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        trainer.save_checkpoint(self.path)
-
-
 def _dopesheet() -> Dopesheet:
     return notebook_dopesheet(ex_2_10.DOPESHEET)
 
 
 def _ex210(args: argparse.Namespace) -> dict[str, torch.Tensor]:
-    callbacks = [SaveWhenStopped(args.save)] if args.save else []
     result = train_model(
         dopesheet=_dopesheet(),
         regularizers=ex_2_10.regularizers(),
@@ -65,18 +55,17 @@ def _ex210(args: argparse.Namespace) -> dict[str, torch.Tensor]:
         max_steps=args.stop,
         wandb_mode='disabled',
         progress=False,
-        callbacks=callbacks,
-        ckpt_path=args.resume,
+        save_checkpoint_to=args.save,
+        resume_from=args.resume,
     )
     return result.module.model.state_dict()
 
 
-def _members(args: argparse.Namespace) -> dict[str, torch.Tensor]:
+def _members(args: argparse.Namespace, workers: int = 1) -> dict[str, torch.Tensor]:
     specs = [
         MemberSpec(seed=s, data={'label_scale': scale})
         for s, scale in ((0, 1.0), (1, 0.5), (2, 1.0), (3, 0.5))
     ]
-    callbacks = [SaveWhenStopped(args.save)] if args.save else []
     result = train_members(
         specs,
         dopesheet=_dopesheet(),
@@ -88,10 +77,15 @@ def _members(args: argparse.Namespace) -> dict[str, torch.Tensor]:
         max_steps=args.stop,
         wandb_mode='disabled',
         progress=False,
-        callbacks=callbacks,
-        ckpt_path=args.resume,
+        workers=workers,
+        save_checkpoint_to=args.save,
+        resume_from=args.resume,
     )
     return {f'{m.name}/{k}': v for m in result.members for k, v in m.state.items()}
+
+
+def _sharded(args: argparse.Namespace) -> dict[str, torch.Tensor]:
+    return _members(args, workers=2)
 
 
 def seed_loaders() -> tuple[DataLoader, DataLoader]:
@@ -163,14 +157,14 @@ def _seed(args: argparse.Namespace) -> dict[str, torch.Tensor]:
 
 def main(argv: list[str]) -> None:
     p = argparse.ArgumentParser()
-    p.add_argument('setup', choices=['ex210', 'members', 'seed'])
+    p.add_argument('setup', choices=['ex210', 'members', 'sharded', 'seed'])
     p.add_argument('--stop', type=int, default=None, help='max_steps (stop early)')
     p.add_argument('--save', type=Path, default=None, help='checkpoint to save (a folder for seed)')
     p.add_argument('--resume', type=str, default=None, help='checkpoint to resume from')
     p.add_argument('--root', type=Path, required=True, help='folder for Lightning files')
     p.add_argument('--out', type=Path, required=True, help='where to save the final state dict')
     args = p.parse_args(argv)
-    run = {'ex210': _ex210, 'members': _members, 'seed': _seed}[args.setup]
+    run = {'ex210': _ex210, 'members': _members, 'sharded': _sharded, 'seed': _seed}[args.setup]
     state = run(args)
     save_state({k: v.detach().cpu() for k, v in state.items()}, args.out)
 

@@ -1,7 +1,7 @@
 """`kill -9` at random moments, 20 times each, never leaves an unreadable file or a changed committed one.
 
-Writers tried: a notebook run in place (`utils.nbrun`); and a Lightning checkpoint save
-(`AtomicCheckpointIO`), a member save (`save_state`) and a `CheckpointStore` save, in turn. After every kill
+Writers tried: a notebook run in place (`utils.nbrun`); and a run checkpoint save
+(`save_checkpoint`), a member save (`save_state`) and a `CheckpointStore` save, in turn. After every kill
 the target is either absent (killed before the first write), the previous version, or a complete new
 one; temp files a killed writer left behind are removed by the next write.
 """
@@ -30,12 +30,12 @@ WRITER = """
 import os, sys, torch
 torch.set_num_threads(1)  # a forked child cannot use the parent's thread pool
 from pathlib import Path
-from ex_color.training.checkpointing import AtomicCheckpointIO, save_state
+from ex_color.training.checkpointing import save_checkpoint, save_state
 from mini.experiment.checkpoints import CheckpointStore
 folder = Path(sys.argv[1])
-io, store = AtomicCheckpointIO(), CheckpointStore.local(folder / 'store')
+store = CheckpointStore.local(folder / 'store')
 writers = [
-    lambda state: io.save_checkpoint(state, folder / 'lightning.ckpt'),
+    lambda state: save_checkpoint(state, folder / 'run.ckpt'),
     lambda state: save_state(state, folder / 'member.pt'),
     lambda state: store.save('member', state),
 ]
@@ -53,7 +53,7 @@ for _ in sys.stdin:
     os.waitpid(pid, 0)
     print('reaped', flush=True)
 """
-TARGETS = ('lightning.ckpt', 'member.pt', 'store/member.pt')
+TARGETS = ('run.ckpt', 'member.pt', 'store/member.pt')
 
 
 def readable_version(path: Path) -> int | None:

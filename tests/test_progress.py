@@ -56,24 +56,33 @@ def test_updates_are_rate_limited_but_close_always_draws():
     assert rec.closed is not None and rec.closed.count == 1000
 
 
-def test_lightning_progress_shows_the_whole_fit_as_one_bar():
+def test_fit_shows_the_whole_fit_as_one_bar_step_by_step():
+    rec = Recorder()
+    train, val = data(0)
+    bar = Progress('Training', 20, interval=0, sink=rec)
+    fit(module(0), train, val, run_name='t', max_steps=20, wandb_mode='disabled', progress=bar,
+        log_every_n_steps=4)  # fmt: skip
+    counts = [c for c, _ in rec.draws]
+    assert counts == list(range(1, 21))  # the project's loop reports every step
+    assert rec.closed is not None
+    assert rec.closed.count == 20 and rec.closed.total == 20
+    assert 'train_loss' in rec.closed.metrics and 'val_loss' not in rec.closed.metrics  # no validation yet
+
+
+def test_lightning_progress_shows_a_seed_style_fit_as_one_bar():
+    import lightning as L
+
     rec = Recorder()
     m = module(0)
     train, val = data(0)
-    fit(
-        m,
-        train,
-        val,
-        run_name='t',
-        max_steps=20,
-        wandb_mode='disabled',
-        progress=False,
-        callbacks=[LightningProgress(interval=0, sink=rec)],
-        log_every_n_steps=4,
-    )
+    trainer = L.Trainer(
+        max_steps=20, logger=False, callbacks=[LightningProgress(interval=0, sink=rec)],
+        enable_model_summary=False, enable_checkpointing=False, accelerator='cpu',
+    )  # fmt: skip
+    m.log_every_n_steps = 4
+    trainer.fit(m, train, val)
     counts = [c for c, _ in rec.draws]
-    # fit hands Lightning one epoch (4 batches here) at a time, so the bar advances in epochs.
-    assert counts[0] == 4 and counts == sorted(counts)
+    assert counts[0] == 1 and counts == sorted(counts)
     assert rec.closed is not None
     assert rec.closed.count == 20 and rec.closed.total == 20
     assert 'train_loss' in rec.closed.metrics

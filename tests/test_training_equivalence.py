@@ -9,7 +9,6 @@ dopesheet (a second sheet with other values, the learning rate included) and lab
 
 from __future__ import annotations
 
-import lightning as L
 import numpy as np
 import pytest
 import torch
@@ -79,14 +78,6 @@ class RecordingLogger(Logger):
             if chosen:
                 out.setdefault(step, {}).update(chosen)
         return out
-
-
-class AttachLogger(L.Callback):
-    def __init__(self, logger: Logger) -> None:
-        self.logger = logger
-
-    def on_fit_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        trainer.loggers = [*trainer.loggers, self.logger]
 
 
 def sheet(text: str = SHEET) -> Dopesheet:
@@ -174,7 +165,7 @@ def test_windows_cover_zero_weights_skipped_labels_and_a_partial_final_window(al
     b = _by_step(alone[1][0].history)
     assert 'train_reg-separate' not in b[15] and 'train_reg-separate' in b[31]
     assert 'train_reg-anchor' in b[47] and 'train_reg-anchor' not in b[63]
-    # Validation after epochs 10 and 20 (30 and 60 steps), as Lightning schedules it.
+    # Validation after epochs 10 and 20 (30 and 60 steps).
     assert [s for s, m in steps.items() if 'val_loss' in m] == [29, 59]
 
 
@@ -193,7 +184,7 @@ def test_a_single_model_module_trains_like_a_one_member_run(alone):
         max_steps=STEPS,
         wandb_mode='disabled',
         progress=False,
-        callbacks=[AttachLogger(recorder)],
+        logger=recorder,
     )
     assert result.module.model is model  # trained in place
     for name, value in alone[0][0].state.items():

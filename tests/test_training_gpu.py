@@ -17,7 +17,7 @@ pytestmark = [
 STEPS = 160  # ten epochs: one validation round, the anchor term switched on
 
 
-def _sweep(accelerator: str):
+def _sweep(device: str):
     return train_members(
         seeds(range(60)),
         dopesheet=notebook_dopesheet(ex_2_10.DOPESHEET),
@@ -29,7 +29,7 @@ def _sweep(accelerator: str):
         max_steps=STEPS,
         wandb_mode='disabled',
         progress=False,
-        accelerator=accelerator,
+        device=device,
     )
 
 

@@ -1,4 +1,5 @@
-"""TrainingModule: determinism, schedule use, name checks, failure handling and hook hygiene."""
+"""TrainingModule and `fit`: determinism, schedule use, name checks, failure handling, hook hygiene, and
+the seed's Lightning API over the same engine."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ import wandb
 from torch import Tensor, nn
 
 from ex_color.loss import RegularizerConfig
-from ex_color.training import MemberAdam, fit
+from ex_color.training import MemberAdam, fast_cpu_math, fit
+from ex_color.training.loop import LoopCallback
 from tests.training_helpers import all_forward_hooks, data, module, regularizers, short_dopesheet
 
 
@@ -190,30 +192,32 @@ def test_checkpoint_stores_schedule_position(tmp_path):
     assert fresh.resumed_schedule_step == 7
 
 
-def test_epoch_groups_change_nothing_but_overhead():
-    # Grouping an epoch into one Lightning batch must give the same steps: bitwise-equal weights,
-    # the same logged windows and the same label counts, also when max_steps ends mid-epoch (30 = 7 × 4 + 2).
-    results = {}
-    for grouped in (False, True):
-        m = module(0)
-        train, val = data(0)
-        results[grouped] = fit(
-            m,
-            train,
-            val,
-            run_name='t',
-            max_steps=30,
-            wandb_mode='disabled',
-            progress=False,
-            log_every_n_steps=4,
-            group_epochs=grouped,
-        )
-    a, b = results[False], results[True]
-    assert a.module.global_step == b.module.global_step == 30
-    sa, sb = a.module.model.state_dict(), b.module.model.state_dict()
+def test_the_seed_lightning_api_and_the_projects_loop_train_the_same_steps():
+    # `TrainingModule` under `L.Trainer` is a thin adapter over the engine: with the same in-memory
+    # batches it takes the same steps as `fit`'s own loop, bitwise, also when max_steps ends mid-epoch
+    # (30 = 7 x 4 + 2), with the same logged windows and label counts.
+    from ex_color.callbacks import LabelProportionCallback
+    from tests.test_training_equivalence import RecordingLogger
+
+    ours = fit(module(0), *data(0), run_name='t', max_steps=30, wandb_mode='disabled', progress=False,
+               log_every_n_steps=4)  # fmt: skip
+    m = module(0)
+    train, val = data(0)
+    m.log_every_n_steps = 4
+    counts = LabelProportionCallback(get_active_labels=lambda: m.active_labels)
+    recorder = RecordingLogger()
+    trainer = L.Trainer(
+        max_steps=30, logger=recorder, callbacks=[counts], enable_progress_bar=False,
+        enable_model_summary=False, enable_checkpointing=False, check_val_every_n_epoch=10,
+        accelerator='cpu',
+    )  # fmt: skip
+    with fast_cpu_math(1):  # as fit trains
+        trainer.fit(m, train, val)
+    assert trainer.global_step == 30
+    sa, sb = ours.module.model.state_dict(), m.model.state_dict()
     assert all(torch.equal(sa[k], sb[k]) for k in sa)
-    assert a.label_counts == b.label_counts
-    assert a.metrics == b.metrics
+    assert counts.counts == ours.label_counts
+    assert m.history(0).equals(ours.history)
 
 
 @pytest.mark.parametrize('bad', [1.5, 0, True, '100'])
@@ -223,12 +227,12 @@ def test_a_max_steps_that_is_not_a_positive_int_is_refused_naming_it(bad):
         fit(module(0), train, val, run_name='t', max_steps=bad, wandb_mode='disabled', progress=False)
 
 
-class _InterruptAt(L.Callback):
+class _InterruptAt(LoopCallback):
     def __init__(self, step: int, error: BaseException):
         self.step, self.error = step, error
 
-    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
-        if trainer.global_step >= self.step:
+    def on_step_end(self, loop):
+        if loop.engine.global_step >= self.step:
             raise self.error
 
 

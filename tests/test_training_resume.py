@@ -1,6 +1,8 @@
 """Resume is real: a fit stopped mid-run and resumed from its checkpoint in a new process ends bitwise
-where the uninterrupted fit ends, for the project's Ex 2.10 run, a 4-member run and the seed notebook's
-own `train()` set-up. Also: the seed's `train()` cell, run as written, meets the Ex 2.10 thresholds.
+where the uninterrupted fit ends, for the project's Ex 2.10 run, a 4-member run, the same run split
+over two worker processes, and the seed notebook's own `train()` set-up. A sharded checkpoint resumes
+unsharded and back (the members keep their identity). Also: the seed's `train()` cell, run as written,
+meets the Ex 2.10 thresholds.
 
 Each side runs in its own interpreter (`tests.resume_runs`); two run at a time, one per core.
 """
@@ -47,7 +49,7 @@ def _assert_bitwise(a_path: Path, b_path: Path) -> None:
     assert not differ, f'resumed weights differ from the uninterrupted run: {differ}'
 
 
-@pytest.mark.parametrize('setup', ['ex210', 'members'])
+@pytest.mark.parametrize('setup', ['ex210', 'members', 'sharded'])
 def test_stop_at_700_and_resume_in_a_new_process_is_bitwise(tmp_path, setup):
     ckpt = tmp_path / 'stopped.ckpt'
     _wait(
@@ -58,9 +60,13 @@ def test_stop_at_700_and_resume_in_a_new_process_is_bitwise(tmp_path, setup):
     full = torch.load(tmp_path / 'full.pt')
     # The stop really happened mid-run: the stopped weights are not the final ones.
     assert any(not torch.equal(stopped[k], full[k]) for k in full)
-    assert torch.load(ckpt, weights_only=False)['global_step'] == 700
+    assert torch.load(ckpt, weights_only=False)['step'] == 700
     _wait(_start(tmp_path, setup, 'resumed.pt', '--resume', str(ckpt)))
     _assert_bitwise(tmp_path / 'full.pt', tmp_path / 'resumed.pt')
+    if setup == 'sharded':
+        # the sharded run's checkpoint is one run's checkpoint: it resumes in one process too
+        _wait(_start(tmp_path, 'members', 'unsharded.pt', '--resume', str(ckpt)))
+        _assert_bitwise(tmp_path / 'full.pt', tmp_path / 'unsharded.pt')
 
 
 def test_seed_train_cell_meets_thresholds_and_resumes_from_an_epoch_checkpoint(tmp_path):

@@ -22,12 +22,28 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
-__all__ = ['replacing_dir', 'write_atomic', 'write_with']
+__all__ = ['check_writable', 'replacing_dir', 'write_atomic', 'write_with']
 
 
 def _clean_leftovers(path: Path) -> None:
     for stale in path.parent.glob(f'.{path.name}.*.tmp'):
         stale.unlink(missing_ok=True)
+
+
+def check_writable(folder: str | os.PathLike[str], what: str = 'folder') -> Path:
+    """Make sure files can be created in `folder` (creating it), before any work that would write there.
+
+    Raises a `PermissionError` or `OSError` naming `what` and the folder; leaves nothing behind.
+    """
+    target = Path(folder)
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=target, prefix='.write-probe.', suffix='.tmp')
+    except OSError as e:
+        raise type(e)(e.errno, f'{what}: cannot write files in {target} ({e.strerror})') from None
+    os.close(fd)
+    os.unlink(probe)
+    return target
 
 
 def write_with(path: str | os.PathLike[str], write: Callable[[IO[bytes]], object]) -> Path:

@@ -29,7 +29,7 @@ from ex_color.evaluation.ablation import distribution_table, seed_metrics
 from ex_color.experiments.common import TestCubes, train_model
 from ex_color.experiments.figures import show_latents, show_loss, show_reconstruction, show_seed_metrics
 from ex_color.loss import RegularizerConfig
-from ex_color.training.fit import LIGHTNING_LOGGERS
+from ex_color.training.module import LIGHTNING_LOGGERS
 from ex_color.training.run import MakeData, MemberSpec, RunResult, seeds, train_members
 from ex_color.training.tracking import with_credentials
 from mini.experiment import Experiment

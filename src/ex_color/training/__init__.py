@@ -1,8 +1,9 @@
-"""Training: one engine for one model or many members, in-memory batches, tracking and entry points."""
+"""Training: one engine for one model or many members, the project's loop, in-memory batches, tracking."""
 
 from ex_color.runtime import fast_cpu_math
 from ex_color.training.batches import FixedBatches, RandomBatches
 from ex_color.training.fit import FitResult, fit
+from ex_color.training.loop import LoopCallback, TrainLoop
 from ex_color.training.module import TrainingModule
 from ex_color.training.optim import MemberAdam
 from ex_color.training.run import MemberResult, MemberSpec, RunResult, seeds, train_members
@@ -14,6 +15,7 @@ from ex_color.training.tracking import MemberWandbLogger, wandb_mode
 __all__ = [
     'FitResult',
     'FixedBatches',
+    'LoopCallback',
     'MemberAdam',
     'MemberResult',
     'MemberSpec',
@@ -23,6 +25,7 @@ __all__ = [
     'Schedule',
     'StackedBatches',
     'StackedColorMLP',
+    'TrainLoop',
     'TrainingModule',
     'fast_cpu_math',
     'fit',

@@ -2,7 +2,7 @@
 
 The whole training set (1000 colours) fits in a few kilobytes, so batches are sliced from tensors
 that already sit in memory instead of being collated per sample by worker processes, which cost
-more than the model itself here. Lightning accepts any sized iterable as a dataloader.
+more than the model itself here. The project's loop and Lightning both accept any sized iterable.
 
 Randomness comes from a private `torch.Generator`, never from the global RNG: the data order and
 label draws of a run depend on its seed alone, which is also what lets a run of many members give
@@ -158,45 +158,3 @@ class FixedBatches:
         for start in range(0, len(self.colors), self.batch_size):
             stop = start + self.batch_size
             yield self.colors[start:stop], {k: v[start:stop] for k, v in self.labels.items()}
-
-
-@dataclass
-class BatchGroup:
-    """Every batch of one epoch, handed to Lightning as a single item (see `EpochGroups`)."""
-
-    batches: list[Batch]
-    """The epoch's batches, in order."""
-    active: list[Any] = field(default_factory=list)
-    """Filled by the training module: the labels that were active at each batch it trained on (a set
-    of names; for many members, {label: [M] bool}), so label accounting follows the schedule step
-    by step."""
-    trained: int = 0
-    """Filled by the training module: how many of the batches it trained on (it stops at ``max_steps``)."""
-
-
-@dataclass
-class EpochGroups:
-    """Present an in-memory batch iterable to Lightning as one `BatchGroup` per epoch.
-
-    Lightning's per-batch machinery (fetching, hook dispatch to the module and every callback,
-    progress tracking) costs about as much as a whole training step of this model. Grouping an
-    epoch's batches lets `TrainingModule` run their optimiser steps inside one Lightning batch:
-    every step, schedule lookup, log window and validation epoch is exactly what it would be
-    ungrouped (the tests compare weights bitwise), at a sixteenth of the hook overhead. Only for
-    data already in memory: the whole epoch is materialised at once.
-    """
-
-    inner: Any
-    """The per-batch iterable (`RandomBatches`, `FixedBatches`, `StackedBatches`)."""
-
-    def __len__(self) -> int:
-        return 1
-
-    def __iter__(self) -> Iterator[BatchGroup]:
-        yield BatchGroup(list(self.inner))
-
-    def position(self, consumed: int) -> dict[str, Any] | None:
-        return self.inner.position(consumed) if hasattr(self.inner, 'position') else None
-
-    def restore_position(self, state: dict[str, Any]) -> None:
-        self.inner.restore_position(state)

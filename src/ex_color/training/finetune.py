@@ -1,7 +1,7 @@
 """Fine-tuning trained models side by side, with their deletions kept in place: does the concept come back?
 
 `fine_tune(members, dopesheet=..., make_data=...)` continues training already-trained `CNColorMLP`s,
-M of them in one run of the engine (one `TrainingModule` over a `StackedColorMLP`, under Lightning),
+M of them in one run of the engine (one `TrainingModule` over a `StackedColorMLP`, the project's loop),
 on the reconstruction loss only. Each `FineTuneMember` says how its deletion is kept:
 
 * ``frozen``: boolean masks by parameter name (`surgery.ablation_mask`) of entries that must stay
@@ -34,7 +34,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import lightning as L
 import pandas as pd
 import torch
 from torch import Tensor, nn
@@ -42,6 +41,7 @@ from torch import Tensor, nn
 from ex_color.erasure import ErasedBottleneck
 from ex_color.model import CNColorMLP
 from ex_color.training.fit import fit
+from ex_color.training.loop import LoopCallback, TrainLoop
 from ex_color.training.module import TrainingModule
 from ex_color.training.schedule import Schedule
 from ex_color.training.stacked import StackedColorMLP
@@ -108,7 +108,7 @@ class StackedEdits(nn.Module):
         )
 
 
-class ColourErrors(L.Callback):
+class ColourErrors(LoopCallback):
     """Each member's MSE at named RGB colours, at step 0 and after every training batch."""
 
     def __init__(self, colours: Mapping[str, Sequence[float]]):
@@ -122,8 +122,8 @@ class ColourErrors(L.Callback):
         """(member, step, colour, mse)."""
 
     @torch.no_grad()
-    def _record(self, trainer: L.Trainer, module: L.LightningModule) -> None:
-        net = module.model
+    def _record(self, loop: TrainLoop) -> None:
+        net = loop.engine.model
         if not isinstance(net, StackedColorMLP):
             raise TypeError(
                 f'ColourErrors: the module must train a StackedColorMLP, got {type(net).__name__}'
@@ -131,21 +131,21 @@ class ColourErrors(L.Callback):
         was = net.training
         net.eval()
         try:
-            x = self.rgb.to(module.device)
+            x = self.rgb.to(loop.device)
             y, _ = net(x.expand(net.n_members, -1, -1))
             mse = ((y - x) ** 2).mean(-1).cpu()  # [M, C]
         finally:
             net.train(was)
-        step = int(trainer.global_step)
+        step = loop.engine.global_step
         for m in range(mse.shape[0]):
             self.records += [(m, step, name, float(mse[m, c])) for c, name in enumerate(self.names)]
 
-    def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        if not any(r[1] == int(trainer.global_step) for r in self.records):
-            self._record(trainer, pl_module)
+    def on_fit_start(self, loop: TrainLoop) -> None:
+        if not any(r[1] == loop.engine.global_step for r in self.records):
+            self._record(loop)
 
-    def on_train_batch_end(self, trainer: L.Trainer, pl_module: L.LightningModule, *args: Any) -> None:
-        self._record(trainer, pl_module)
+    def on_step_end(self, loop: TrainLoop) -> None:
+        self._record(loop)
 
     def frame(self, names: Sequence[str]) -> pd.DataFrame:
         df = pd.DataFrame(self.records, columns=['member', 'step', 'colour', 'mse'])
@@ -181,7 +181,7 @@ def _freeze(net: StackedColorMLP, members: Sequence[FineTuneMember]) -> None:
     """Zero the gradient of every frozen entry of every member, before any optimiser sees it."""
     names = {key for m in members for key in m.frozen}
     for key in sorted(names):
-        param = getattr(net, net._pname(key.rsplit('.', 1)[0], key.rsplit('.', 1)[1]))
+        param = getattr(net, net.param_name(key.rsplit('.', 1)[0], key.rsplit('.', 1)[1]))
         masks = [m.frozen.get(key, torch.zeros(param.shape[1:], dtype=torch.bool)) for m in members]
         keep = (~torch.stack(masks)).to(param.dtype)
 
@@ -204,7 +204,7 @@ def fine_tune(
     wandb_mode: str | None = None,
     progress: bool = True,
     threads: int | None = 1,
-    accelerator: str = 'cpu',
+    device: str = 'cpu',
     wandb_dir: str | Path | None = None,
 ) -> FineTuneResult:
     """Fine-tune every member on the reconstruction loss under `dopesheet` (its ``lr`` column), with
@@ -266,8 +266,7 @@ def fine_tune(
         progress=progress,
         callbacks=[tracker],
         threads=threads,
-        group_epochs=False,  # so the tracked errors are recorded at every step
-        accelerator=accelerator,
+        device=device,
     )
     net.cpu()
     models = []

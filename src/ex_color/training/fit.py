@@ -1,74 +1,48 @@
-"""`fit`: run a `TrainingModule` (one member or many) with the project's trainer settings.
+"""`fit`: train a `TrainingModule` (one member or many) with the project's loop and settings.
 
 What it settles so notebooks need not:
 
-* the CPU by default (``accelerator='cpu'``): an 840-parameter model is slower on MPS or CUDA than on
-  one CPU thread, and results stay comparable with the committed ones; any Lightning accelerator can
-  be chosen (a run of hundreds of members is where a GPU pays);
+* the CPU by default (``device='cpu'``): an 840-parameter model is slower on MPS or CUDA than on one
+  CPU thread, and results stay comparable with the committed ones; a run of hundreds of members is
+  where a GPU pays (``device='cuda'``);
 * one torch thread and flushed denormals for the duration of the fit (measured on this tiny model:
   one thread is as fast as two without the occasional OpenMP stalls, and `Separate(power=100)`
   produces subnormal floats that are slow to compute with); both are restored afterwards;
-* our own single-bar progress callback (Lightning would otherwise pick Rich or tqdm bars);
-* tracking: a `WandbLogger` for one member, or a `MemberWandbLogger` (one wandb run per member,
-  grouped) for many, in the mode `tracking.wandb_mode` resolves, finished when the fit ends, also
-  when it raises, so re-running a cell starts fresh;
-* label accounting through `LabelProportionCallback`;
-* in-memory data handed to Lightning one epoch per batch (`EpochGroups`).
+* one progress bar for the whole fit;
+* tracking: a wandb run for one member, or a `MemberWandbLogger` (one wandb run per member, grouped)
+  for many, in the mode `tracking.wandb_mode` resolves, finished when the fit ends, also when it
+  raises (with exit code 1), so re-running a cell starts fresh;
+* label accounting (`LabelCounts`), logged per epoch and summarised in one log line;
+* checkpoints: ``save_checkpoint=path`` writes one when the fit stops (at `max_steps` or the end),
+  ``resume_from=path`` continues from one, bitwise as if the fit had never stopped.
+
+The loop itself is `ex_color.training.loop.TrainLoop`; Lightning is not involved (the seed's
+``L.Trainer(...).fit(module, ...)`` still works: see `ex_color.training.module`).
 """
 
 from __future__ import annotations
 
 import logging
-import signal
-import threading
-import warnings
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import lightning as L
 import pandas as pd
-from lightning.pytorch.callbacks import ModelCheckpoint, ProgressBar
-from lightning.pytorch.loggers import Logger
+import torch
 
-from ex_color.callbacks import LabelProportionCallback
 from ex_color.runtime import fast_cpu_math
-from ex_color.training.batches import EpochGroups, FixedBatches, RandomBatches
-from ex_color.training.checkpointing import AtomicCheckpointIO
+from ex_color.training.checkpointing import resolve_checkpoint, save_checkpoint
+from ex_color.training.loop import LoopCallback, TrainLoop
 from ex_color.training.module import TrainingModule
-from ex_color.training.stacked_batches import StackedBatches
-from ex_color.training.tracking import MemberWandbLogger, finished_run, make_logger
-from utils.logging import route_to_root
-from utils.progress.lightning import LightningProgress
+from ex_color.training.optim import MemberAdam
+from ex_color.training.records import describe_config
+from ex_color.training.tracking import MemberLogger, MemberWandbLogger, finished_run, make_logger
+from utils.progress.display import Progress
 
 log = logging.getLogger(__name__)
 
-__all__ = ['FitResult', 'fit']
-
-
-class _DropAdverts(logging.Filter):
-    """Lightning logs an advert for a hosted logger at every Trainer construction; it is not news."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return not str(record.msg).startswith('💡 Tip')
-
-
-LIGHTNING_LOGGERS = ('lightning', 'lightning.pytorch', 'lightning.fabric')
-"""Loggers to which Lightning attaches console handlers of its own when imported."""
-
-
-def quieten_lightning() -> None:
-    # Where logging is configured (a root handler), Lightning's own console handlers would print each
-    # of its messages a second time ('lightning' adds one whatever the root has): route them to root.
-    if logging.getLogger().handlers:
-        route_to_root(*LIGHTNING_LOGGERS)
-    rank_zero = logging.getLogger('lightning.pytorch.utilities.rank_zero')
-    if not any(isinstance(f, _DropAdverts) for f in rank_zero.filters):
-        rank_zero.addFilter(_DropAdverts())
-    # Lightning 2.6 calls a pytree API that torch 2.13 deprecates; harmless and not ours to fix.
-    warnings.filterwarnings('ignore', message=r'.*isinstance\(treespec, LeafSpec\)')
+__all__ = ['FitResult', 'fit', 'resolve_device']
 
 
 @dataclass
@@ -89,12 +63,30 @@ class FitResult:
     """Local wandb run folder, when tracking a single member was on."""
     run_id: str | None = None
     """wandb run id, when tracking a single member was on."""
+    checkpoint: dict[str, Any] | None = field(default=None, repr=False)
+    """The loop's checkpoint at the end of the fit, when one was asked for (``save_checkpoint``)."""
 
 
-def _positive(name: str, value: int) -> int:
+def positive_int(name: str, value: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ValueError(f'{name} must be an int >= 1, got {value!r}')
     return value
+
+
+def resolve_device(device: str | torch.device) -> torch.device:
+    """'cpu', 'cuda' (or 'gpu'), 'cuda:1', 'mps' or 'auto' (CUDA when present, else the CPU)."""
+    name = str(device)
+    if name == 'auto':
+        return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
+    if name == 'gpu':
+        name = 'cuda'
+    try:
+        resolved = torch.device(name)
+    except RuntimeError:
+        raise ValueError(f"device must be 'cpu', 'cuda', 'gpu', 'mps' or 'auto', got {device!r}") from None
+    if resolved.type == 'cuda' and not torch.cuda.is_available():
+        raise ValueError(f'device={device!r}: no CUDA device is available on this machine')
+    return resolved
 
 
 def fit(
@@ -108,94 +100,112 @@ def fit(
     val_every_n_epochs: int = 10,
     log_every_n_steps: int = 16,
     wandb_mode: str | None = None,
-    logger: Logger | None = None,
-    progress: bool = True,
-    callbacks: Iterable[L.Callback] = (),
+    logger: Any | None = None,
+    progress: bool | Progress = True,
+    callbacks: Sequence[LoopCallback] = (),
     threads: int | None = 1,
-    group_epochs: bool = True,
-    accelerator: str = 'cpu',
-    ckpt_path: str | Path | None = None,
-    **trainer_kwargs: Any,
+    device: str | torch.device = 'cpu',
+    save_checkpoint_to: str | Path | None = None,
+    keep_checkpoint: bool = False,
+    resume_from: str | Path | dict[str, Any] | None = None,
 ) -> FitResult:
-    """Train `module` for `max_steps` batches (default: the length of its schedule).
+    """Train `module` for `max_steps` steps (default: the length of its schedule).
 
-    `logger` replaces the default tracking (a wandb run per member). `ckpt_path` resumes a fit from a
-    Lightning checkpoint, bitwise as if it had never stopped.
+    `logger` replaces the default tracking (a wandb run per member): anything with
+    ``log_metrics(metrics, step)``, and ``log_members`` for a `MemberLogger`. `save_checkpoint_to`
+    writes the loop's checkpoint when the fit stops; `keep_checkpoint` returns it in the result;
+    `resume_from` (a path, or a checkpoint dict) continues a stopped fit. `progress` may be a
+    `Progress` bar to draw into (its sink decides where).
     """
-    quieten_lightning()
-    steps = module.schedule.steps if max_steps is None else _positive('max_steps', max_steps)
-    _positive('val_every_n_epochs', val_every_n_epochs)
-    _positive('log_every_n_steps', log_every_n_steps)
-    labels = LabelProportionCallback(prefix='labels', get_active_labels=_active_labels(module))
-    all_callbacks: list[L.Callback] = [labels, *callbacks]
-    has_bar = any(isinstance(c, ProgressBar) for c in all_callbacks)
-    if progress and not has_bar:
-        all_callbacks.insert(0, LightningProgress())
-    if logger is None:
-        if module.n_members == 1:
-            logger = make_logger(run_name, project, mode=wandb_mode)
-        else:
-            logger = MemberWandbLogger(
-                [f'{run_name} · {name}' for name in module.member_names],
-                group=run_name,
-                project=project,
-                mode=wandb_mode,
+    engine = module.engine
+    steps = engine.schedule.steps if max_steps is None else positive_int('max_steps', max_steps)
+    positive_int('val_every_n_epochs', val_every_n_epochs)
+    positive_int('log_every_n_steps', log_every_n_steps)
+    for c in callbacks:
+        if not isinstance(c, LoopCallback):
+            raise TypeError(
+                f"callbacks: {type(c).__name__} is not a LoopCallback (fit runs the project's loop; "
+                'Lightning callbacks work with L.Trainer and TrainingModule)'
             )
-    trainer = L.Trainer(
-        max_steps=steps,
-        callbacks=all_callbacks,
-        logger=logger,
-        enable_checkpointing=any(isinstance(c, ModelCheckpoint) for c in all_callbacks),
-        enable_model_summary=False,
-        enable_progress_bar=progress or has_bar,
-        check_val_every_n_epoch=val_every_n_epochs,
-        # The module logs training windows itself; Lightning only logs validation, once an epoch.
-        log_every_n_steps=1,
-        num_sanity_val_steps=0,
-        accelerator=accelerator,
-        devices=1,
-        plugins=[AtomicCheckpointIO()],
-        **trainer_kwargs,
+    target = resolve_device(device)
+    state, source = resolve_checkpoint(resume_from)
+    optimizer = module.configure_optimizers()  # a subclass may override it; the schedule drives it
+    if not isinstance(optimizer, MemberAdam):
+        raise TypeError(
+            f'TrainingModule needs a MemberAdam from configure_optimizers (got {type(optimizer).__name__}): '
+            'the schedule sets its learning rate per step and per member'
+        )
+    loop = TrainLoop(
+        engine,
+        train_data,
+        val_data,
+        steps=steps,
+        val_every_n_epochs=val_every_n_epochs,
+        log_every_n_steps=log_every_n_steps,
+        callbacks=callbacks,
+        progress=progress,
+        device=target,
+        optimizer=optimizer,
     )
-    module.log_every_n_steps = log_every_n_steps
-    if group_epochs and isinstance(train_data, RandomBatches | FixedBatches | StackedBatches):
-        train_data = EpochGroups(train_data)
-    with finished_run() as run, fast_cpu_math(threads), _interrupts_stay_interrupts():
-        trainer.fit(module, train_data, val_data, ckpt_path=ckpt_path)
-    metrics = dict(module.latest_metrics) | {k: float(v) for k, v in trainer.callback_metrics.items()}
-    history = module.history() if module.n_members > 1 else module.history(0)
+    engine.reset_records()
+    engine.global_step = 0
+    if state is not None:
+        loop.restore(state, source=source)
+    ok = False
+    with finished_run() as run, fast_cpu_math(threads):
+        if logger is None:  # inside: a run started here is finished whatever happens
+            logger = _default_logger(engine, run_name, project, wandb_mode)
+        engine.loggers = [logger]
+        names = engine.member_names
+        shown = ', '.join(names) if len(names) <= 4 else f'{names[0]}, {names[1]}, …, {names[-1]}'
+        log.info(
+            'Training %d member%s for %d steps: %s', len(names), '' if len(names) == 1 else 's', steps, shown
+        )
+        try:
+            logger.log_hyperparams(describe_config(engine))
+            loop.run()
+            _log_labels(loop, logger)
+            ok = True
+        finally:
+            finalize = getattr(logger, 'finalize', None)
+            if callable(finalize):
+                finalize('success' if ok else 'failed')
+    checkpoint = None
+    if save_checkpoint_to is not None or keep_checkpoint:
+        checkpoint = loop.checkpoint()
+        if save_checkpoint_to is not None:
+            save_checkpoint(checkpoint, save_checkpoint_to)
+    if target.type != 'cpu':
+        engine.to('cpu')
+    metrics = dict(engine.latest_metrics) | loop.val_metrics
+    history = engine.history() if engine.n_members > 1 else engine.history(0)
     return FitResult(
         module,
         metrics,
-        labels.counts,
+        loop.labels.counts,
         history,
-        labels.member_counts(module.n_members),
+        loop.labels.member_counts(),
         run.run_dir,
         run.run_id,
+        checkpoint if keep_checkpoint else None,
     )
 
 
-@contextmanager
-def _interrupts_stay_interrupts() -> Iterator[None]:
-    """Lightning turns Ctrl+C into `sys.exit(1)` and then ignores SIGINT for good; in a notebook that
-    kills nothing but leaves the next Ctrl+C dead. Re-raise the `KeyboardInterrupt` itself and put
-    the caller's SIGINT handler back."""
-    handler = signal.getsignal(signal.SIGINT)
-    try:
-        yield
-    except SystemExit as e:
-        if isinstance(e.__context__, KeyboardInterrupt):
-            raise e.__context__ from None
-        raise
-    finally:
-        if (
-            signal.getsignal(signal.SIGINT) is not handler
-            and threading.current_thread() is threading.main_thread()
-        ):
-            signal.signal(signal.SIGINT, handler)
+def _default_logger(engine: Any, run_name: str, project: str, wandb_mode: str | None) -> Any:
+    if engine.n_members == 1:
+        return make_logger(run_name, project, mode=wandb_mode)
+    return MemberWandbLogger(
+        [f'{run_name} · {name}' for name in engine.member_names],
+        group=run_name,
+        project=project,
+        mode=wandb_mode,
+    )
 
 
-def _active_labels(module: TrainingModule):
-    if module.n_members == 1:
-        return lambda: module.active_labels
-    return module.active_label_members
+def _log_labels(loop: TrainLoop, logger: Any) -> None:
+    labels, step, prefix = loop.labels, loop.engine.global_step, loop.label_prefix
+    if isinstance(logger, MemberLogger):
+        logger.log_members([labels.summary(prefix, c) for c in labels.member_counts()], step)
+    else:
+        logger.log_metrics(labels.summary(prefix), step=step)
+    log.info('%s', labels.describe())

@@ -1,7 +1,7 @@
 """`MemberRecords`: what the training module records of its members, and how it reports faults.
 
 Window and validation means go three ways at once: into the metric history (rows of member, step,
-metric, value, kept as plain tuples until asked for), to the trainer's loggers (a `MemberLogger` gets
+metric, value, kept as plain tuples until asked for), to the engine's loggers (a `MemberLogger` gets
 every member's values, any other logger the mean over members, which for M = 1 is the member's
 value), and into `latest_metrics` for progress bars. A non-finite loss is reported with every
 offending term, layer key and member.
@@ -11,9 +11,9 @@ Deliberately not here: when to record (the training module's per-step semantics 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-import lightning as L
 import numpy as np
 import pandas as pd
 from torch import Tensor
@@ -44,9 +44,10 @@ def describe_config(module: Any) -> dict[str, Any]:
 
 
 class MemberRecords:
-    """Mixin of `TrainingModule`: history, loggers, `latest_metrics` and fault reports."""
+    """Mixin of `Engine`: history, loggers, `latest_metrics` and fault reports."""
 
     member_names: list[str]
+    loggers: list[Any]
     latest_metrics: dict[str, float]
     _history: list[tuple[int, int, str, float]]
 
@@ -63,8 +64,8 @@ class MemberRecords:
             if key == 'train_loss':
                 continue
             mask = present.get(key)
-            for m, v in enumerate(value.tolist()):
-                if (mask is None or bool(mask[m])) and not np.isfinite(v):
+            for m, v in enumerate(value.reshape(-1).tolist()):
+                if (mask is None or bool(mask.reshape(-1)[m])) and not np.isfinite(v):
                     who = f' (member {self.member_names[m]})' if self.n_members > 1 else ''
                     bad.append(f'{key.removeprefix("train_").removeprefix("val_")}={v}{who}')
         first = bad[0].split('=')[0] if bad else 'loss'
@@ -73,7 +74,7 @@ class MemberRecords:
             f'{", ".join(bad) or "the total loss"}'
         )
 
-    def _record(self, step: int, means: dict[str, list[float | None]], trainer: L.Trainer) -> None:
+    def _record(self, step: int, means: dict[str, list[float | None]]) -> None:
         """Window or validation means: into the history, the loggers and `latest_metrics`."""
         if not means:
             return
@@ -92,11 +93,20 @@ class MemberRecords:
             self.latest_metrics.update(aggregate)
         # Straight to the loggers: `self.log` moves its result store between devices on every call,
         # which costs about a millisecond per metric here.
-        for logger in trainer.loggers:
+        for logger in self.loggers:
             if isinstance(logger, MemberLogger):
                 logger.log_members(per_member, step)
             else:
                 logger.log_metrics(aggregate, step=step)
+
+    def records_state(self) -> dict[str, Any]:
+        """The history and latest metrics, for a checkpoint."""
+        return {'history': list(self._history), 'latest_metrics': dict(self.latest_metrics)}
+
+    def restore_records(self, state: Mapping[str, Any]) -> None:
+        """Continue the records `records_state` stored."""
+        self._history = [(int(m), int(step), str(key), float(v)) for m, step, key, v in state['history']]
+        self.latest_metrics = dict(state['latest_metrics'])
 
     def history(self, member: int | None = None) -> pd.DataFrame:
         """Recorded metrics as rows (member, step, metric, value); one member's without `member`."""

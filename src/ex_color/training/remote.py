@@ -38,8 +38,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from ex_color.training.fit import _positive
-from ex_color.training.run import MemberSpec, RunResult, _check_specs, train_members
+from ex_color.training.fit import positive_int
+from ex_color.training.run import MemberSpec, RunResult, check_specs, train_members
 from ex_color.training.shards import split
 from ex_color.training.tracking import (
     local_wandb_dir,
@@ -91,13 +91,13 @@ async def train_members_on(
     `shard_fn` is what `shard_trainer(run, ...)` returned. `workers` applies to a local run in one
     call; each shard trains in one process.
     """
-    specs = _check_specs(members)
-    _positive('workers', workers)
+    specs = check_specs(members)
+    positive_int('workers', workers)
     if 'members' in settings:
         raise TypeError('train_members_on: pass the members positionally, not as members=')
     if run.backend.name == 'local' and shards is None:
         return train_members(specs, workers=workers, **settings)
-    n = min(len(specs), DEFAULT_SHARDS) if shards is None else _positive('shards', shards)
+    n = min(len(specs), DEFAULT_SHARDS) if shards is None else positive_int('shards', shards)
     parts = split(len(specs), min(n, len(specs)))
     mode = tracking_mode(settings.get('wandb_mode'))
     shard_settings = {**settings, 'workers': 1, 'progress': False, 'wandb_mode': mode}

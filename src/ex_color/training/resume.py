@@ -1,26 +1,24 @@
 """What a checkpoint must hold beyond weights and optimiser for a resumed fit to continue bitwise.
 
-Lightning's checkpoints store the module's weights, the optimiser's state and the loops' progress
-(hence the schedule position, which is the global step). Two things decide the remaining batches
-and are not in them:
+The project's loop (`ex_color.training.loop`) stores all of it in its own checkpoints; this module
+provides the RNG part to it, and the whole of it to the seed's Lightning API. Lightning's
+checkpoints store the module's weights, the optimiser's state and the loops' progress (hence the
+schedule position, which is the global step). Two things decide the remaining batches and are not
+in them:
 
 * **the random number generators**: torch's (CPU and CUDA), NumPy's and Python's. A `DataLoader`
   with a `RandomSampler` draws each epoch's order from torch's global generator when its iterator is
   created, and `stochastic_labels` draws labels from it too, so the seed's own set-up resumes
   exactly from a checkpoint taken at an epoch boundary once these are restored;
-* **the data's position**, for our in-memory batches (`RandomBatches`, `StackedBatches`, through
-  `EpochGroups`): their private generators' state at the start of the current epoch and the number
-  of batches already trained in it.
+* **the data's position**, for our in-memory batches (`RandomBatches`, `StackedBatches`): their
+  private generators' state at the start of the current epoch and the number of batches already
+  trained in it.
 
-States are captured in `TrainingModule.on_save_checkpoint` and restored in `on_train_start`, after
-Lightning has rebuilt its loops and dataloaders and before the first batch is drawn.
+Under Lightning, states are captured in `TrainingModule.on_save_checkpoint` (a public hook) and
+restored in `on_train_start`, after Lightning has rebuilt its dataloaders and before the first batch
+is drawn; Lightning's own loop state is never edited.
 
-A fit that `max_steps` stops inside an epoch group has, for Lightning, finished that epoch (the group
-was one Lightning batch). `rewind_epoch_if_partial` counts that epoch as unfinished again, so that the
-resumed fit finishes it first and validates after the same epochs as an uninterrupted one.
-
-Deliberately not here: saving files (Lightning's `ModelCheckpoint` and `Trainer.save_checkpoint` do,
-atomically through `ex_color.training.checkpointing`).
+Deliberately not here: saving files (`ex_color.training.checkpointing`; Lightning's `ModelCheckpoint`).
 """
 
 from __future__ import annotations
@@ -32,7 +30,7 @@ from typing import Any
 import numpy as np
 import torch
 
-__all__ = ['KEY', 'ResumeState', 'capture', 'restore', 'rewind_epoch_if_partial']
+__all__ = ['KEY', 'ResumeState', 'capture', 'capture_rng', 'restore', 'restore_rng']
 
 KEY = 'ex_color_resume'
 """The checkpoint entry this module writes."""
@@ -60,8 +58,8 @@ def _numpy_state() -> dict[str, Any]:
             'has_gauss': int(has_gauss), 'cached': float(cached)}  # fmt: skip
 
 
-def capture(train_data: Any, consumed: int) -> dict[str, Any]:
-    """The state to store: RNGs now, and `train_data`'s position after `consumed` batches of this epoch."""
+def capture_rng() -> dict[str, Any]:
+    """The global generators' states: torch (CPU and, when in use, CUDA), NumPy and Python."""
     rng: dict[str, Any] = {
         'torch': torch.get_rng_state(),
         'numpy': _numpy_state(),
@@ -69,13 +67,11 @@ def capture(train_data: Any, consumed: int) -> dict[str, Any]:
     }
     if torch.cuda.is_available() and torch.cuda.is_initialized():
         rng['cuda'] = torch.cuda.get_rng_state_all()
-    position = getattr(train_data, 'position', None)
-    return {'rng': rng, 'data': position(consumed) if callable(position) else None}
+    return rng
 
 
-def restore(state: ResumeState, train_data: Any) -> int:
-    """Put the RNGs and `train_data` back where `state` says; return the batches the epoch skips."""
-    rng = state.rng
+def restore_rng(rng: dict[str, Any]) -> None:
+    """Put the global generators back where `capture_rng` found them."""
     torch.set_rng_state(rng['torch'])
     n = rng['numpy']
     np.random.set_state(
@@ -85,6 +81,17 @@ def restore(state: ResumeState, train_data: Any) -> int:
     random.setstate((py[0], tuple(py[1]), py[2]))
     if 'cuda' in rng and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(rng['cuda'])
+
+
+def capture(train_data: Any, consumed: int) -> dict[str, Any]:
+    """The state to store: RNGs now, and `train_data`'s position after `consumed` batches of this epoch."""
+    position = getattr(train_data, 'position', None)
+    return {'rng': capture_rng(), 'data': position(consumed) if callable(position) else None}
+
+
+def restore(state: ResumeState, train_data: Any) -> int:
+    """Put the RNGs and `train_data` back where `state` says; return the batches the epoch skips."""
+    restore_rng(state.rng)
     if state.data is not None:
         restore_position = getattr(train_data, 'restore_position', None)
         if not callable(restore_position):
@@ -102,20 +109,3 @@ def skip_of(data: dict[str, Any] | None) -> int:
     if 'members' in data:
         return max((int(m['skip']) for m in data['members']), default=0)
     return int(data.get('skip', 0))
-
-
-def rewind_epoch_if_partial(checkpoint: dict[str, Any], state: ResumeState) -> None:
-    """If the data stopped inside an epoch that Lightning counts as finished, count it as unfinished."""
-    if skip_of(state.data) == 0:
-        return
-    try:
-        progress = checkpoint['loops']['fit_loop']['epoch_progress']
-    except KeyError:
-        return
-    current, total = progress['current'], progress['total']
-    # Lightning's own mid-epoch checkpoints have started > completed already; only ours need this.
-    if current['completed'] < current['started'] or current['completed'] == 0:
-        return
-    for counters in (current, total):
-        for name in ('ready', 'started', 'processed', 'completed'):
-            counters[name] -= 1

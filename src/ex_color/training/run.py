@@ -19,6 +19,7 @@ Deliberately not here: evaluation of the trained members (see `ex_color.evaluati
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import time
@@ -34,7 +35,8 @@ from ex_color.loss import RegularizerConfig
 from ex_color.model import CNColorMLP
 from ex_color.seed import set_deterministic_mode
 from ex_color.training.checkpointing import save_state
-from ex_color.training.fit import _positive, fit
+from ex_color.training.fit import fit, positive_int, resolve_device
+from ex_color.training.loop import LoopCallback
 from ex_color.training.module import TrainingModule
 from ex_color.training.schedule import Schedule
 from ex_color.training.stacked import StackedColorMLP
@@ -42,8 +44,9 @@ from ex_color.training.stacked_batches import StackedBatches
 from ex_color.training.tracking import MemberWandbLogger
 from mini.temporal.dopesheet import Dopesheet
 from mini.temporal.timeline import Timeline
+from utils.atomic import check_writable
 
-__all__ = ['MakeData', 'MemberResult', 'MemberSpec', 'RunResult', 'seeds', 'train_members']
+__all__ = ['MakeData', 'MemberResult', 'MemberSpec', 'RunResult', 'check_specs', 'seeds', 'train_members']
 
 log = logging.getLogger(__name__)
 
@@ -147,6 +150,8 @@ class RunResult:
     """Wall time of the run."""
     offline_runs: dict[str, bytes] = field(default_factory=dict, repr=False)
     """Offline wandb run folders packed by a remote shard, on their way back (`train_members_on`)."""
+    checkpoint: dict[str, Any] | None = field(default=None, repr=False)
+    """The run's checkpoint when it stopped, when asked for (``keep_checkpoint``)."""
 
     def __len__(self) -> int:
         return len(self.members)
@@ -174,8 +179,26 @@ class RunResult:
     def models(self) -> list[CNColorMLP]:
         return [m.model for m in self.members]
 
+    def member(self, *, seed: int | None = None, name: str | None = None) -> MemberResult:
+        """The one member with this seed (or this name); an error when none or several match."""
+        if (seed is None) == (name is None):
+            raise TypeError('RunResult.member: give exactly one of seed= and name=')
+        if seed is not None:
+            found = [m for m in self.members if m.spec.seed == seed]
+            what = f'seed {seed}'
+        else:
+            found = [m for m in self.members if m.name == name]
+            what = f'name {name!r}'
+        if len(found) != 1:
+            names = ', '.join(m.name for m in found) if found else 'none'
+            raise LookupError(
+                f'run {self.name!r}: {len(found)} members have {what} ({names}); '
+                + ('ask by name=' if found else f'its members are {[m.name for m in self.members][:6]}')
+            )
+        return found[0]
 
-def _check_specs(specs: Sequence[MemberSpec]) -> list[MemberSpec]:
+
+def check_specs(specs: Sequence[MemberSpec]) -> list[MemberSpec]:
     if isinstance(specs, MemberSpec) or not isinstance(specs, Sequence):
         raise TypeError(f'members must be a list of MemberSpec, got {type(specs).__name__}')
     out = list(specs)
@@ -192,7 +215,13 @@ def _check_specs(specs: Sequence[MemberSpec]) -> list[MemberSpec]:
 
 
 def _file_name(label: str) -> str:
-    return re.sub(r'[^A-Za-z0-9._=-]+', '_', label).strip('_') + '.pt'
+    """A file name for a member's weights, distinct for distinct labels: a label that is not already
+    a safe name gets a digest of itself, so 'trial 1' and 'trial_1' never share a file."""
+    safe = re.sub(r'[^A-Za-z0-9._=-]+', '_', label).strip('_.')
+    if safe == label and safe:
+        return f'{safe}.pt'
+    digest = hashlib.sha256(label.encode()).hexdigest()[:8]
+    return f'{safe or "member"}-{digest}.pt'
 
 
 def train_members(
@@ -213,21 +242,31 @@ def train_members(
     tags: Sequence[str] = (),
     progress: bool = True,
     threads: int | None = 1,
-    accelerator: str = 'cpu',
+    device: str = 'cpu',
     workers: int = 1,
     checkpoint_dir: str | Path | None = None,
     unscheduled: Collection[str] = (),
     ignore_columns: Collection[str] = (),
-    callbacks: Sequence[Any] = (),
-    ckpt_path: str | Path | None = None,
+    callbacks: Sequence[LoopCallback] = (),
+    save_checkpoint_to: str | Path | None = None,
+    resume_from: str | Path | dict[str, Any] | None = None,
+    keep_checkpoint: bool = False,
     wandb_dir: str | Path | None = None,
 ) -> RunResult:
     """Train every member in one run of the engine (see the module docstring).
 
+    `save_checkpoint_to` writes the run's checkpoint when it stops (at `max_steps` or the end);
+    `resume_from` continues from one (a path or the dict), refused unless it is this run's;
+    `keep_checkpoint` returns it in the result (shards send theirs to the parent that way).
     `wandb_dir` is where wandb run folders go (default: `tracking.local_wandb_dir`).
     """
-    specs = _check_specs(members)
-    _positive('workers', workers)
+    specs = check_specs(members)
+    positive_int('workers', workers)
+    resolve_device(device)
+    if checkpoint_dir is not None:
+        check_writable(Path(checkpoint_dir), 'checkpoint_dir')
+    if save_checkpoint_to is not None:
+        check_writable(Path(save_checkpoint_to).parent, 'save_checkpoint_to')
     if workers > 1 and len(specs) > 1:
         settings = {k: v for k, v in locals().items() if k not in ('members', 'specs', 'workers')}
         from ex_color.training.shards import train_sharded
@@ -287,7 +326,6 @@ def train_members(
         mode=wandb_mode,
         save_dir=Path(wandb_dir) if wandb_dir is not None else None,
     )
-    log.info('Training %d member%s: %s', len(specs), '' if len(specs) == 1 else 's', _span(names))
     fitted = fit(
         module,
         train_batches,
@@ -301,8 +339,10 @@ def train_members(
         progress=progress,
         callbacks=callbacks,
         threads=threads,
-        accelerator=accelerator,
-        ckpt_path=ckpt_path,
+        device=device,
+        save_checkpoint_to=save_checkpoint_to,
+        keep_checkpoint=keep_checkpoint,
+        resume_from=resume_from,
     )
     net.cpu()
     results = []
@@ -323,8 +363,4 @@ def train_members(
                 checkpoint=path,
             )
         )
-    return RunResult(results, run_name, time.perf_counter() - start)
-
-
-def _span(names: Sequence[str]) -> str:
-    return ', '.join(names) if len(names) <= 4 else f'{names[0]}, {names[1]}, …, {names[-1]}'
+    return RunResult(results, run_name, time.perf_counter() - start, checkpoint=fitted.checkpoint)

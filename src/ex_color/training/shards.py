@@ -19,19 +19,23 @@ Deliberately not here: Modal (see `train_members_on`, which sends the same shard
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing as mp
+import os
 import pickle
+import signal
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Sequence
 from multiprocessing.connection import Connection, wait
+from pathlib import Path
 from typing import Any
 
-import lightning as L
-
+from ex_color.training.checkpointing import merge_members, resolve_checkpoint, save_checkpoint, select_members
+from ex_color.training.loop import LoopCallback, TrainLoop
 from utils.progress.display import Progress
-from utils.progress.lightning import latest_metrics
 
 __all__ = ['split', 'train_sharded']
 
@@ -47,24 +51,45 @@ def split(n: int, parts: int) -> list[range]:
     return [r for r in out if len(r)]
 
 
-class _ReportSteps(L.Callback):
-    """Sends the global step and the bar's metrics (means over the shard's members) to the parent, at
-    most every `interval` seconds, and once more when training ends."""
+class ReportSteps(LoopCallback):
+    """Sends the step and the bar's metrics (means over the shard's members) to the parent, at most
+    every `interval` seconds, and once more when training ends."""
 
     def __init__(self, conn: Connection, shard: int, interval: float = 0.5) -> None:
         self.conn, self.shard, self.interval, self._last = conn, shard, interval, 0.0
 
-    def on_train_batch_end(self, trainer: L.Trainer, pl_module: L.LightningModule, *args: Any) -> None:
+    def on_step_end(self, loop: TrainLoop) -> None:
         now = time.monotonic()
         if now - self._last >= self.interval:
             self._last = now
-            self._send(trainer, pl_module)
+            self._send(loop)
 
-    def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        self._send(trainer, pl_module)
+    def on_fit_end(self, loop: TrainLoop) -> None:
+        self._send(loop)
 
-    def _send(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        self.conn.send(('step', self.shard, (trainer.global_step, latest_metrics(trainer, pl_module))))
+    def _send(self, loop: TrainLoop) -> None:
+        self.conn.send(('step', self.shard, (loop.engine.global_step, loop.metrics())))
+
+
+def _die_with_parent(parent: int) -> None:
+    """End this worker as soon as the process that started it is gone (even by kill -9): Linux's
+    parent-death signal where available, and a watchdog thread everywhere."""
+    if sys.platform.startswith('linux'):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass  # the watchdog below still ends the worker
+    if os.getppid() != parent:  # the parent died before the signal was armed
+        os._exit(1)
+
+    def watch() -> None:
+        while True:
+            time.sleep(0.25)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name='shard-parent-watchdog', daemon=True).start()
 
 
 def _merged(metrics: list[dict[str, float]], weights: list[int]) -> dict[str, float]:
@@ -77,11 +102,12 @@ def _merged(metrics: list[dict[str, float]], weights: list[int]) -> dict[str, fl
     return out
 
 
-def _worker(conn: Connection, shard: int, specs: list[Any], settings: dict[str, Any]) -> None:
+def _worker(conn: Connection, shard: int, specs: list[Any], settings: dict[str, Any], parent: int) -> None:
     from ex_color.training.run import train_members
 
+    _die_with_parent(parent)
     try:
-        callbacks = [*settings.pop('callbacks', ()), _ReportSteps(conn, shard)]
+        callbacks = [*settings.pop('callbacks', ()), ReportSteps(conn, shard)]
         result = train_members(specs, **settings, progress=False, workers=1, callbacks=callbacks)
         # Plain pickle, by value: multiprocessing's own pickler would share tensors through file
         # descriptors that vanish when this process exits.
@@ -107,11 +133,30 @@ def train_sharded(specs: Sequence[Any], *, workers: int, settings: dict[str, Any
     ctx = _context()
     show = settings.pop('progress', True)
     steps = settings.get('max_steps') or settings['dopesheet'].__len__()
+    save_to = settings.pop('save_checkpoint_to', None)
+    keep = settings.pop('keep_checkpoint', False)
+    resume_from = settings.pop('resume_from', None)
+    resumed, source = resolve_checkpoint(resume_from)
+    names = [s.label for s in specs]
+    if resumed is not None:
+        # Each shard resumes from its own members' part; a checkpoint of other members is refused here.
+        have = list(resumed['fingerprint']['members'])
+        if have != names:
+            raise ValueError(
+                f'{source} belongs to another run: its members are {len(have)} ({", ".join(have[:4])}'
+                f"{', …' if len(have) > 4 else ''}), this run's {len(names)} ({', '.join(names[:4])}"
+                f'{", …" if len(names) > 4 else ""})'
+            )
     procs, conns = [], []
+    me = os.getpid()
     for shard, r in enumerate(ranges):
         parent, child = ctx.Pipe(duplex=False)
+        shard_settings = dict(settings, keep_checkpoint=save_to is not None or keep)
+        if resumed is not None:
+            part = select_members(resumed, [names[i] for i in r], source=source)
+            shard_settings['resume_from'] = part
         p = ctx.Process(
-            target=_worker, args=(child, shard, [specs[i] for i in r], dict(settings)), daemon=True
+            target=_worker, args=(child, shard, [specs[i] for i in r], shard_settings, me), daemon=True
         )
         p.start()
         child.close()
@@ -154,4 +199,11 @@ def train_sharded(specs: Sequence[Any], *, workers: int, settings: dict[str, Any
         if bar is not None:
             bar.close(_merged(shown, sizes) if len(results) == len(ranges) else None)
     members = [m for shard in range(len(ranges)) for m in results[shard].members]
-    return RunResult(members, settings['run_name'], time.perf_counter() - start)
+    checkpoint = None
+    if save_to is not None or keep:
+        checkpoint = merge_members([results[shard].checkpoint for shard in range(len(ranges))])
+        if save_to is not None:
+            save_checkpoint(checkpoint, Path(save_to))
+    return RunResult(
+        members, settings['run_name'], time.perf_counter() - start, checkpoint=checkpoint if keep else None
+    )

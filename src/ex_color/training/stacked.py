@@ -91,8 +91,8 @@ class StackedColorMLP(nn.Module):
             layers = [cast(nn.Linear, m.get_submodule(name)) for m in models]
             w = torch.stack([layer.weight.detach() for layer in layers]).clone()  # [M, out, in]
             b = torch.stack([layer.bias.detach() for layer in layers]).clone()  # [M, out]
-            self.register_parameter(self._pname(name, 'weight'), nn.Parameter(w))
-            self.register_parameter(self._pname(name, 'bias'), nn.Parameter(b))
+            self.register_parameter(self.param_name(name, 'weight'), nn.Parameter(w))
+            self.register_parameter(self.param_name(name, 'bias'), nn.Parameter(b))
         self.layer_names = [
             'encoder',
             *(f'encoder.{i}' for i in range(len(self._kinds['encoder']))),
@@ -103,7 +103,8 @@ class StackedColorMLP(nn.Module):
         """Names that `forward(capture=...)` accepts, in execution order."""
 
     @staticmethod
-    def _pname(layer: str, kind: str) -> str:
+    def param_name(layer: str, kind: str) -> str:
+        """The stacked parameter that holds every member's `<layer>.<kind>`, e.g. encoder.0 weight -> encoder_0_weight."""
         return f'{layer.replace(".", "_")}_{kind}'
 
     def check_layers(self, names: Collection[str], *, needed_by: str = '') -> None:
@@ -118,8 +119,8 @@ class StackedColorMLP(nn.Module):
     def _section(self, section: str, h: Tensor, capture: Collection[str], out: dict[str, Tensor]) -> Tensor:
         for i, kind in enumerate(self._kinds[section]):
             if kind == 'linear':
-                w = getattr(self, self._pname(f'{section}.{i}', 'weight'))
-                b = getattr(self, self._pname(f'{section}.{i}', 'bias'))
+                w = getattr(self, self.param_name(f'{section}.{i}', 'weight'))
+                b = getattr(self, self.param_name(f'{section}.{i}', 'bias'))
                 h = torch.baddbmm(b.unsqueeze(1), h, w.transpose(1, 2))  # [M, B, out]
             else:
                 h = F.gelu(h)
@@ -153,7 +154,7 @@ class StackedColorMLP(nn.Module):
         state = {}
         for name in self._linear_names:
             for kind in ('weight', 'bias'):
-                state[f'{name}.{kind}'] = getattr(self, self._pname(name, kind))[i].detach().clone()
+                state[f'{name}.{kind}'] = getattr(self, self.param_name(name, kind))[i].detach().clone()
         return state
 
     def member(self, i: int) -> CNColorMLP:

@@ -1,4 +1,4 @@
-"""`ScheduleTables`: the schedule in the form a training step reads it, for `TrainingModule`.
+"""`ScheduleTables`: the schedule in the form a training step reads it, for `Engine`.
 
 The `Schedule` holds one row per step and one column per member. A step wants the cheapest form:
 a plain Python number where every member agrees (so M = 1 runs exactly torch's own arithmetic), a
@@ -24,7 +24,7 @@ __all__ = ['ScheduleTables']
 
 
 class ScheduleTables:
-    """Mixin for `TrainingModule`: per-step learning rates, weights and live labels.
+    """Mixin for `Engine`: per-step learning rates, weights and live labels.
 
     Expects ``schedule`` (`Schedule`), ``model``, ``_train_regs``, ``_step`` and ``global_step``.
     """
@@ -35,11 +35,7 @@ class ScheduleTables:
     _train_regs: list[RegularizerConfig]
     _step: int
     _seen_labels: tuple[str, ...] | None
-
-    if TYPE_CHECKING:  # read-only, from `L.LightningModule`
-
-        @property
-        def global_step(self) -> int: ...
+    global_step: int
 
     # -- tables ----------------------------------------------------------------------------------
 

@@ -276,7 +276,7 @@ def wandb_dir() -> Path:
 
 
 def make_logger(name: str, project: str, *, mode: str | None = None, save_dir: Path | None = None):
-    """A `WandbLogger` for one run in the resolved mode."""
+    """A `WandbLogger` over a run started now, in the resolved mode (finish it with `finished_run`)."""
     from lightning.pytorch.loggers import WandbLogger
 
     resolved = tracking_mode(mode)
@@ -284,18 +284,18 @@ def make_logger(name: str, project: str, *, mode: str | None = None, save_dir: P
     directory.mkdir(parents=True, exist_ok=True)
     import wandb
 
+    # The run is started here and handed to the logger (its public `experiment` argument): a logger
+    # that starts its own run passes wandb a deprecated `anonymous` setting, which it warns about.
     # wandb's console chatter includes run ids and paths that change every run; notebooks committed
     # with their outputs must not churn on each re-run. `fit` reports where the run went instead.
-    logger = WandbLogger(
+    run = wandb.init(
         name=name,
         project=project or None,
-        save_dir=str(directory),
+        dir=str(directory),
         mode=resolved,
         settings=wandb.Settings(silent=True),
     )
-    # WandbLogger always passes `anonymous`, which current wandb warns about even when it is None.
-    logger._wandb_init.pop('anonymous', None)
-    return logger
+    return WandbLogger(name=name, project=project or None, save_dir=str(directory), experiment=run)
 
 
 class MemberLogger:
