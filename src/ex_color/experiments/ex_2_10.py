@@ -33,7 +33,7 @@ from ex_color.data.color_cube import ColorCube
 from ex_color.data.cube_dataset import CubeDataset, redness
 from ex_color.experiments.common import ablation_summary, check_thresholds, evaluation_cubes, train_model
 from ex_color.loss import AngularAnchor, AxisAlignedSubspace, RegularizerConfig, Separate, Unitarity
-from ex_color.training import FitResult, FixedBatches, RandomBatches
+from ex_color.training import FitResult, FixedBatches, RandomBatches, Recipe
 from mini.temporal.dopesheet import Dopesheet
 
 NBID = '2.10'
@@ -134,6 +134,18 @@ def train(seed: int = 0, *, dopesheet: Dopesheet, **kwargs) -> FitResult:
         project=PROJECT,
         **kwargs,
     )
+
+
+RECIPE = Recipe(
+    name=EXPERIMENT,
+    regularizers=tuple(regularizers()),
+    make_data=make_data,
+    k_bottleneck=K,
+    n_nonlinear=N,
+    dopesheet_file=DOPESHEET,
+    project=PROJECT,
+)
+"""What Ex 2.10 trains; its dopesheet is loaded by the caller: ``RECIPE.with_(dopesheet=Dopesheet.from_csv(...))``."""
 
 
 def main(argv: list[str] | None = None) -> int:

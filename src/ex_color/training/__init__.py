@@ -1,13 +1,17 @@
-"""Training: one engine for one model or many members, the project's loop, in-memory batches, tracking."""
+"""Training: one engine for one model or many members, the project's loop, the front door (`train`),
+in-memory batches, tracking and the run cache."""
 
 from ex_color.runtime import fast_cpu_math
 from ex_color.training.batches import FixedBatches, RandomBatches
 from ex_color.training.fit import FitResult, fit
+from ex_color.training.front import train
 from ex_color.training.loop import LoopCallback, TrainLoop
 from ex_color.training.module import TrainingModule
 from ex_color.training.optim import MemberAdam
+from ex_color.training.recipe import Recipe
 from ex_color.training.run import MemberResult, MemberSpec, RunResult, seeds, train_members
 from ex_color.training.schedule import Schedule
+from ex_color.training.settings import RunSettings
 from ex_color.training.stacked import StackedColorMLP
 from ex_color.training.stacked_batches import StackedBatches
 from ex_color.training.tracking import MemberWandbLogger, wandb_mode
@@ -21,7 +25,9 @@ __all__ = [
     'MemberSpec',
     'MemberWandbLogger',
     'RandomBatches',
+    'Recipe',
     'RunResult',
+    'RunSettings',
     'Schedule',
     'StackedBatches',
     'StackedColorMLP',
@@ -30,6 +36,7 @@ __all__ = [
     'fast_cpu_math',
     'fit',
     'seeds',
+    'train',
     'train_members',
     'wandb_mode',
 ]

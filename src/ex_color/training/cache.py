@@ -1,0 +1,141 @@
+"""`MemberCache`: finished members kept on disk, so an unchanged member is never trained twice.
+
+A member's weights are a function of: the recipe (`Recipe.describe`), the member's spec, the settings
+that reach the weights or the records (`RunSettings.weight_settings`), and the code and machine that
+train it. The key is a sha256 over all of those:
+
+* **the library's source**: every ``.py`` file of the packages that train (`ex_color.training`,
+  `ex_color.loss`, `ex_color.data`, the model and its helpers, the experiments' declarations
+  ``ex_color/experiments/ex_*.py``, and `mini.temporal`); editing the training loop retrains every
+  member, editing a figure retrains none;
+* **torch's version and the CPU's capability** (AVX2 and AVX512 round differently, and training is
+  chaotic in float rounding), so a cache copied to another machine trains afresh.
+
+A member's result is independent of the other members it was trained with (a stack of one and a stack
+of 200 give the same bits; the tests check it), so a run loads the members the cache holds and trains
+only the rest, as one run.
+
+Entries are written atomically (`utils.atomic`) under ``<folder>/<key[:2]>/<key>.pt``; a damaged
+entry is an error that names its file. The folder defaults to ``<runs>/members``
+(`utils.paths.runs_root`), which smoke runs and the tests point at temporary folders.
+
+Deliberately not here: deciding which members to train (`ex_color.training.front`).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import pickle
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ex_color.training.recipe import Recipe
+from ex_color.training.run import MemberResult, MemberSpec
+from utils.atomic import write_with
+from utils.paths import runs_root
+
+__all__ = ['MemberCache', 'library_digest', 'member_key']
+
+_TRAINING_SOURCES = (
+    'ex_color/training',
+    'ex_color/loss',
+    'ex_color/data',
+    'ex_color/model.py',
+    'ex_color/seed.py',
+    'ex_color/runtime.py',
+    'ex_color/capture.py',
+    'ex_color/erasure.py',
+    'ex_color/experiments/ex_*.py',
+    'mini/temporal',
+)
+
+
+@functools.cache
+def library_digest() -> str:
+    """sha256 of the source that trains a member (see the module docstring), with torch's version
+    and this CPU's capability."""
+    src = Path(__file__).resolve().parents[2]
+    files: set[Path] = set()
+    for pattern in _TRAINING_SOURCES:
+        found = src / pattern
+        if '*' in pattern:
+            files.update(src.glob(pattern))
+        elif found.is_dir():
+            files.update(found.rglob('*.py'))
+        else:
+            files.add(found)
+    h = hashlib.sha256()
+    for path in sorted(files):
+        h.update(str(path.relative_to(src)).encode())
+        h.update(path.read_bytes())
+    h.update(torch.__version__.encode())
+    h.update(str(torch.backends.cpu.get_cpu_capability()).encode())
+    return h.hexdigest()
+
+
+def _plain(value: Any) -> Any:
+    """JSON-ready values (dopesheets as their tables, paths as strings)."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if hasattr(value, 'to_dict'):
+        return _plain(value.to_dict())
+    if isinstance(value, float | int | str | bool) or value is None:
+        return value
+    return repr(value)
+
+
+def member_key(recipe: Recipe, spec: MemberSpec, settings: Mapping[str, Any]) -> str:
+    """The cache key of `spec` trained under `recipe` with `settings` (`RunSettings.weight_settings`)."""
+    described = recipe.describe()
+    described.pop('name')  # the name labels runs; it does not reach the weights
+    record = {
+        'recipe': described,
+        'member': {
+            'seed': spec.seed,
+            'dopesheet': spec.dopesheet.to_dict() if spec.dopesheet is not None else None,
+            'data': dict(spec.data),
+            'weights': dict(spec.weights),
+        },
+        'settings': dict(settings),
+        'library': library_digest(),
+    }
+    text = json.dumps(_plain(record), sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class MemberCache:
+    """Finished members by key, in a folder."""
+
+    def __init__(self, folder: str | Path | None = None) -> None:
+        self.folder = Path(folder) if folder is not None else runs_root() / 'members'
+
+    def path(self, key: str) -> Path:
+        return self.folder / key[:2] / f'{key}.pt'
+
+    def get(self, key: str) -> MemberResult | None:
+        """The stored member, or None when there is none."""
+        path = self.path(key)
+        if not path.is_file():
+            return None
+        try:
+            with path.open('rb') as f:
+                found = pickle.load(f)
+        except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, ValueError) as e:
+            raise ValueError(
+                f'run cache entry {path} cannot be read ({type(e).__name__}: {e}); delete it, or train '
+                'with RunSettings(force=True) to replace it'
+            ) from None
+        if not isinstance(found, MemberResult):
+            raise ValueError(f'run cache entry {path} holds a {type(found).__name__}, not a trained member')
+        return found
+
+    def put(self, key: str, member: MemberResult) -> Path:
+        """Store `member` under `key`, atomically."""
+        return write_with(self.path(key), lambda f: pickle.dump(member, f, protocol=pickle.HIGHEST_PROTOCOL))

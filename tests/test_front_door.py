@@ -1,0 +1,179 @@
+"""`train(recipe, members, settings)`: one story with the table, the run cache, and refused inputs.
+
+The recipe is Ex 2.10's own with a short schedule (60 steps: four epochs, the anchor live from step 5),
+so each test trains in seconds. The cache lives in a temporary folder (conftest points the runs
+folder there; these tests also pass their own).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from ex_color.experiments import ex_2_10
+from ex_color.training import MemberSpec, Recipe, RunSettings, train
+from ex_color.training.front import cached_path
+from mini.temporal.dopesheet import Dopesheet
+
+SHEET = """STEP,PHASE,ACTION,lr,reg-separate,reg-anchor,reg-anti-subspace
+0,Train,,0.01,0.01,0,0.25
++5,,,0.01,,0.1,
+59,,,0.005,0.02,0.2,0.05
+"""
+SHORT = Dopesheet.from_text(SHEET, source='short.csv')
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def recipe() -> Recipe:
+    return ex_2_10.RECIPE.with_(dopesheet=SHORT)
+
+
+@pytest.fixture
+def settings(tmp_path) -> RunSettings:
+    return RunSettings(tracking='disabled', progress=False, cache_dir=tmp_path / 'cache')
+
+
+def _same(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> bool:
+    return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+def _loaded(caplog) -> list[str]:
+    return [r.getMessage() for r in caplog.records if 'from the run cache' in r.getMessage()]
+
+
+def test_the_single_seed_story_is_the_same_model_as_that_seed_in_the_table(recipe, settings):
+    # Without the cache: trained alone and trained among others, seed 0 has the same weights.
+    uncached = settings.with_(cache=False)
+    story = train(recipe, [0], uncached).member(seed=0)
+    table = train(recipe, range(3), uncached.with_(workers=2))
+    assert _same(story.state, table.member(seed=0).state)
+    assert not _same(story.state, table.member(seed=1).state)
+    assert story.label_counts == table.member(seed=0).label_counts
+
+
+def test_a_rerun_loads_every_member_and_trains_none(recipe, settings, caplog):
+    caplog.set_level(logging.INFO, logger='ex_color.training')
+    first = train(recipe, range(3), settings)
+    assert _loaded(caplog) == []
+    again = train(recipe, range(3), settings)
+    (line,) = _loaded(caplog)
+    assert 'Loaded 3 of 3 members' in line and line.endswith('training 0')
+    for a, b in zip(first, again, strict=True):
+        assert a.name == b.name and _same(a.state, b.state)
+        assert a.history.equals(b.history) and a.label_counts == b.label_counts
+
+
+def test_a_changed_member_is_the_only_one_trained_again(recipe, settings, caplog):
+    caplog.set_level(logging.INFO, logger='ex_color.training')
+    train(recipe, range(3), settings)
+    changed = [MemberSpec(0), MemberSpec(1), MemberSpec(2, data={'label_scale': 2.0})]
+    result = train(recipe, changed, settings)
+    (line,) = _loaded(caplog)
+    assert 'Loaded 2 of 3 members' in line and line.endswith('training 1')
+    fresh = train(recipe, [changed[2]], settings.with_(cache=False)).member(seed=2)
+    assert _same(result.member(seed=2).state, fresh.state)
+
+
+def test_force_trains_again_and_other_settings_are_other_entries(recipe, settings, caplog):
+    caplog.set_level(logging.INFO, logger='ex_color.training')
+    train(recipe, [0], settings)
+    train(recipe, [0], settings.with_(force=True))
+    train(recipe, [0], settings.with_(max_steps=30))  # fewer steps: other weights, another entry
+    assert _loaded(caplog) == []
+    assert cached_path(recipe, 0, settings) != cached_path(recipe, 0, settings.with_(max_steps=30))
+    assert cached_path(recipe, 0, settings) == cached_path(
+        recipe, 0, settings.with_(workers=2, progress=True)
+    )
+
+
+def test_smoke_runs_and_cache_off_never_touch_the_cache(recipe, settings):
+    train(recipe, [0], settings.with_(smoke=True))
+    train(recipe, [0], settings.with_(cache=False))
+    assert not settings.cache_dir.exists()
+
+
+def test_a_damaged_cache_entry_is_an_error_that_names_its_file(recipe, settings):
+    train(recipe, [0], settings)
+    entry = cached_path(recipe, 0, settings)
+    entry.write_bytes(entry.read_bytes()[:100])
+    with pytest.raises(ValueError, match=rf'{entry.name}.*cannot be read.*force=True'):
+        train(recipe, [0], settings)
+
+
+def test_editing_the_training_loop_changes_every_members_key(tmp_path, recipe):
+    # In a copy of the source tree: the key of the same member under the same recipe changes when
+    # the loop's source does, and does not when a figure module's does.
+    copy = tmp_path / 'src'
+    shutil.copytree(ROOT / 'src', copy, ignore=shutil.ignore_patterns('__pycache__'))
+    script = (
+        'from ex_color.experiments import ex_2_10\n'
+        'from ex_color.training import MemberSpec\n'
+        'from ex_color.training.cache import member_key\n'
+        'from mini.temporal.dopesheet import Dopesheet\n'
+        f'sheet = Dopesheet.from_text({SHEET!r}, source="short.csv")\n'
+        'print(member_key(ex_2_10.RECIPE.with_(dopesheet=sheet), MemberSpec(0), {}))\n'
+    )
+
+    def key() -> str:
+        env = os.environ | {'PYTHONPATH': str(copy)}
+        out = subprocess.run(
+            [sys.executable, '-c', script], env=env, capture_output=True, text=True, check=True
+        )
+        return out.stdout.strip()
+
+    before = key()
+    with (copy / 'ex_color/vis/boxplot.py').open('a') as f:
+        f.write('\n# a figure changed\n')
+    assert key() == before
+    with (copy / 'ex_color/training/loop.py').open('a') as f:
+        f.write('\n# the loop changed\n')
+    assert key() != before
+
+
+@pytest.mark.parametrize(
+    ('members', 'message'),
+    [
+        ([], r'members: the list is empty'),
+        ([MemberSpec(0, dopesheet=Dopesheet.from_text(SHEET.replace('59,', '79,'), source='long.csv'))],
+         r'member seed-0 long: its dopesheet \(long.csv\) has 80 steps, the recipe.s \(short.csv\) 60'),
+        ([MemberSpec(0, data={'label_scael': 2.0})],
+         r"member seed-0 label_scael=2: data setting 'label_scael' is not an argument of make_data.*label_scale"),
+        ([MemberSpec(0, weights={'reg-ancor': 2.0})],
+         r"member seed-0 reg-ancor×2: weights names 'reg-ancor', which is not a regulariser"),
+        ([0, 'one'], r"members\[1\] must be a MemberSpec or an int seed, got str 'one'"),
+        ([0, 0], r"names must be unique; repeated: \['seed-0'\]"),
+    ],
+    ids=['empty', 'dopesheet-length', 'unknown-data', 'unknown-weight', 'not-a-member', 'duplicate'],
+)  # fmt: skip
+def test_bad_members_are_refused_naming_member_and_field(recipe, settings, members, message):
+    with pytest.raises((ValueError, TypeError), match=message):
+        train(recipe, members, settings)
+    assert not settings.cache_dir.exists()  # refused before anything trained
+
+
+def test_recipes_and_settings_refuse_unknown_fields_and_a_missing_dopesheet(recipe):
+    with pytest.raises(TypeError, match=r"Recipe.with_: no field named 'regularisers'"):
+        recipe.with_(regularisers=())
+    with pytest.raises(TypeError, match=r"RunSettings.with_: no field named 'steps'"):
+        RunSettings().with_(steps=10)
+    with pytest.raises(ValueError, match=r'RunSettings.workers must be an int >= 1, got 0'):
+        RunSettings(workers=0)
+    with pytest.raises(
+        ValueError, match=r"recipe 'Ex 2.10.*has no dopesheet \(its file: ex-2.10-dopesheet.csv\)"
+    ):
+        train(ex_2_10.RECIPE, [0], RunSettings(cache=False))
+
+
+def test_asking_for_a_member_that_is_not_there_names_what_is(recipe, settings):
+    result = train(recipe, [0, 1], settings)
+    assert result.member(name='seed-1').spec.seed == 1
+    with pytest.raises(LookupError, match=r'0 members have seed 7.*seed-0'):
+        result.member(seed=7)
