@@ -5,6 +5,12 @@ dimension: max and median over the hd cube and the error at named colours. `abla
 summary (plus the error-vs-similarity correlation on the RGB cube) into the flat metrics a claim is
 made about, and `THRESHOLDS` are the criteria each metric is held to.
 
+Many models at once: `stacked_metrics` scores them over their stack (`StackedColorMLP`, a chunk of
+members and of colours at a time, so activations stay in the CPU's cache); the encoder runs once per
+cube, since ablating a dimension of the bottleneck zeroes that output of the encoder's last layer
+(`surgery.ablate`): the ablated codes are the baseline's with that entry zeroed before normalisation.
+It gives bitwise `ablation_metrics`'s values (tested), at about half the time per model.
+
 Over seeds, `seed_metrics` gives one row of metrics per seed, `distribution_table` their median and
 interquartile range with the pass rate of each threshold and where one seed (seed 0, the story's
 seed) sits, and `paired_test` compares two configurations trained on the same seeds (Wilcoxon
@@ -23,16 +29,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import pandas as pd
+import torch
 from scipy import stats
 from torch import nn
 
 from ex_color.data.color_cube import ColorCube
 from ex_color.evaluation.correlation import error_correlation
-from ex_color.evaluation.cube import evaluate_cube, named_color_errors
+from ex_color.evaluation.cube import evaluate_cube, named_color_errors, named_color_table
+from ex_color.model import CNColorMLP, L2Norm
+from ex_color.runtime import fast_cpu_math
 from ex_color.surgery import ablate
+from ex_color.training.stacked import StackedColorMLP
 
 __all__ = [
     'METRICS',
@@ -48,6 +59,7 @@ __all__ = [
     'metrics_table',
     'paired_test',
     'seed_metrics',
+    'stacked_metrics',
 ]
 
 RED_HSV = (0.0, 1.0, 1.0)
@@ -150,9 +162,12 @@ def seed_metrics(
     models: Mapping[int, nn.Module], hd_cube: ColorCube, rgb_cube: ColorCube, dims: Sequence[int] = (0,)
 ) -> pd.DataFrame:
     """One row per seed (index ``seed``): every metric, a ``pass:<label>`` column per threshold and
-    ``pass`` (all thresholds met)."""
+    ``pass`` (all thresholds met). `CNColorMLP`s are scored over their stack (`stacked_metrics`)."""
     if not models:
         raise ValueError('seed_metrics: no models given')
+    if all(_stackable(m) for m in models.values()):
+        scored = stacked_metrics([cast(CNColorMLP, m) for m in models.values()], hd_cube, rgb_cube, dims)
+        return metrics_table(dict(zip(models, scored, strict=True)))
     return metrics_table({seed: ablation_metrics(m, hd_cube, rgb_cube, dims) for seed, m in models.items()})
 
 
@@ -246,3 +261,78 @@ def paired_test(a: pd.DataFrame, b: pd.DataFrame, metric: str) -> PairedTest:
         int((diff > 0).sum()),
         p,
     )
+
+
+CHUNK = 32
+"""Members per stack."""
+COLOURS = 4096
+"""Colours per pass: a stack's activations then stay in the CPU's cache (measured on this model: 32
+members × 4096 colours is about 3.5× faster per member than 32 × the whole hd cube, and 1.7× faster
+than one model at a time)."""
+
+
+def _mse(net: StackedColorMLP, x: torch.Tensor, dims: Sequence[int]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-member MSE [M, N] of the baseline and of the ablated stack on colours `x` [N, 3]."""
+    baseline = x.new_empty((net.n_members, len(x)))
+    ablated = x.new_empty((net.n_members, len(x)))
+    for start in range(0, len(x), COLOURS):
+        part = slice(start, start + COLOURS)
+        xs = x[part].expand(net.n_members, -1, -1)
+        h = net.encode(xs)
+        baseline[:, part] = (net.decode(h) - xs).square_().mean(dim=-1)
+        h[..., list(dims)] = 0.0
+        ablated[:, part] = (net.decode(h) - xs).square_().mean(dim=-1)
+    return baseline, ablated
+
+
+def _stackable(model: nn.Module) -> bool:
+    return type(model) is CNColorMLP and type(model.bottleneck) is L2Norm
+
+
+def stacked_metrics(
+    models: Sequence[CNColorMLP],
+    hd_cube: ColorCube,
+    rgb_cube: ColorCube,
+    dims: Sequence[int] = (0,),
+    *,
+    threads: int | None = None,
+) -> list[dict[str, float]]:
+    """`METRICS` of every model, in order (as `ablation_metrics` gives for each). `threads`: torch
+    threads for the passes (None: torch's own count; unlike a training step, a pass over thousands of
+    colours gains from every core)."""
+    if not models:
+        raise ValueError('stacked_metrics: no models given')
+    for i, m in enumerate(models):
+        if not _stackable(m):
+            raise TypeError(
+                f'stacked_metrics: models[{i}] is a {type(m).__name__} with a '
+                f'{type(getattr(m, "bottleneck", None)).__name__} bottleneck; only plain CNColorMLPs stack '
+                '(score others with ablation_metrics or deletion_metrics)'
+            )
+    table = named_color_table()
+    names = list(table['name'])
+    named = torch.tensor(np.array(table['rgb'].tolist(), dtype=np.float64), dtype=torch.float32)
+    hd = torch.tensor(hd_cube.rgb_grid, dtype=torch.float32).reshape(-1, 3)
+    rgb = torch.tensor(rgb_cube.rgb_grid, dtype=torch.float32).reshape(-1, 3)
+    gcb = [names.index(c) for c in ('green', 'cyan', 'blue')]
+    red = names.index('red')
+    out: list[dict[str, float]] = []
+    with torch.inference_mode(), fast_cpu_math(threads, flush_denormal=False):
+        for start in range(0, len(models), CHUNK):
+            net = StackedColorMLP(list(models[start : start + CHUNK])).eval()
+            base_hd, abl_hd = (t.numpy() for t in _mse(net, hd, dims))
+            _, abl_named = (t.numpy() for t in _mse(net, named, dims))
+            _, abl_rgb = (t.numpy() for t in _mse(net, rgb, dims))
+            for j in range(net.n_members):
+                metrics = {
+                    'red': float(abl_named[j, red]),
+                    'median': float(np.median(abl_hd[j])),
+                    'worst_gcb': float(abl_named[j, gcb].max()),
+                    'r': error_correlation(
+                        rgb_cube.assign(MSE=abl_rgb[j].reshape(rgb_cube.shape)), RED_HSV, SIMILARITY_POWER
+                    ).r,
+                    'baseline_max': float(np.max(base_hd[j])),
+                    'baseline_median': float(np.median(base_hd[j])),
+                }
+                out.append({k: metrics[k] for k in METRICS})
+    return out

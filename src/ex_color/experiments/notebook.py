@@ -6,10 +6,10 @@
   `infra`). Returns the notebook's logger and the experiment.
 * `show_evaluation(model, cubes, nbid=..., tags=...)`: the three figures of a model on the test cubes
   (colour slices, error curves, latents), as every notebook shows them before and after ablation.
-* `NotebookTrainer`: "train under this schedule" — `.one(...)` for the story's seed, `.seeds(n, ...)`
-  for n seeds as one run of the engine, `.members(specs, ...)` for members that differ otherwise;
-  `evaluate_over_seeds(runs, cubes, ...)` then shows every
-  member's metrics, the figure and the table.
+* `NotebookTrainer`: "train this recipe" through the front door — `.one(recipe, seed=...)` for the
+  story's seed, `.seeds(n, recipe, label)` for n seeds as one run of the engine, `.members(specs, ...)`
+  for members that differ otherwise (the story is then checked to be the table's member, bit for
+  bit); `evaluate_over_seeds(runs, cubes, ...)` shows every member's metrics, the figure and the table.
 
 Deliberately not here: anything a notebook varies (its regularisers, data, schedule, prose).
 """
@@ -18,22 +18,25 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
+import torch
 from torch import nn
 
 from ex_color.evaluation import evaluate_cube
 from ex_color.evaluation.ablation import distribution_table, seed_metrics
-from ex_color.experiments.common import TestCubes, train_model
+from ex_color.experiments.common import TestCubes
 from ex_color.experiments.figures import show_latents, show_loss, show_reconstruction, show_seed_metrics
-from ex_color.loss import RegularizerConfig
+from ex_color.training.cache import member_key
+from ex_color.training.front import train
 from ex_color.training.module import LIGHTNING_LOGGERS
-from ex_color.training.run import MakeData, MemberSpec, RunResult, seeds, train_members
+from ex_color.training.recipe import Recipe
+from ex_color.training.run import MemberResult, MemberSpec, RunResult, seeds
+from ex_color.training.settings import RunSettings
 from ex_color.training.tracking import with_credentials
 from mini.experiment import Experiment
-from mini.temporal.dopesheet import Dopesheet
 from utils.logging import SimpleLoggingConfig
 
 __all__ = ['NotebookTrainer', 'evaluate_over_seeds', 'set_up', 'show_evaluation', 'timing_markdown']
@@ -70,85 +73,74 @@ def show_evaluation(
 
 @dataclass(frozen=True)
 class NotebookTrainer:
-    """What a notebook trains with, so "train under this schedule" is one call, for one seed or many."""
+    """ "Train this recipe", for one seed (the story) or many (the tables), through the front door.
 
-    run_name: str
-    project: str
-    make_data: MakeData
-    k_bottleneck: int
-    n_nonlinear: int
-    max_steps: int | None = None
-    """Stop early (smoke runs); None trains the whole schedule."""
+    Everything goes through `ex_color.training.train`, so finished members come from the run cache on
+    a re-run, and the story's model *is* seed `seed` of a table of the same recipe: `seeds` checks the
+    weights bitwise and says so under the table (an error if they ever differ).
+    """
 
-    def one(
-        self, dopesheet: Dopesheet, regularizers: Sequence[RegularizerConfig], *, seed: int
-    ) -> tuple[nn.Module, pd.DataFrame]:
-        """One model (the notebook's story), and its metric history."""
-        log.info(f'Training with: {[r.name for r in regularizers]}')
-        result = train_model(
-            dopesheet=dopesheet,
-            regularizers=regularizers,
-            make_data=self.make_data,
-            k_bottleneck=self.k_bottleneck,
-            n_nonlinear=self.n_nonlinear,
-            seed=seed,
-            run_name=self.run_name,
-            project=self.project,
-            max_steps=self.max_steps,
-        )
-        return result.module.model, result.module.history(0)
+    settings: RunSettings = field(default_factory=lambda: RunSettings(workers=2))
+    """How every run of the notebook is carried out (steps, workers, smoke, cache)."""
+    stories: dict[str, MemberResult] = field(default_factory=dict, compare=False, repr=False)
+    """The story models trained so far, by run-cache key (what `seeds` compares its members with)."""
 
-    def on(
-        self, run: Experiment, **modal_options: Any
-    ) -> Callable[..., Awaitable[tuple[nn.Module, pd.DataFrame]]]:
-        """`one`, registered on `run`: ``await train(dopesheet, regularizers, seed=...)`` trains here, or on
-        Modal when the experiment runs there (this machine's wandb credentials go along)."""
+    def one(self, recipe: Recipe, *, seed: int) -> MemberResult:
+        """One member of `recipe`: the notebook's story (its `.model`, `.history`)."""
+        log.info(f'Training with: {[r.name for r in recipe.regularizers]}')
+        result = train(recipe, [seed], self.settings.with_(workers=1), label=f'seed {seed}')
+        return self._keep(recipe, result.member(seed=seed))
 
-        async def train(
-            dopesheet: Dopesheet, regularizers: Sequence[RegularizerConfig], *, seed: int
-        ) -> tuple[nn.Module, pd.DataFrame]:
-            return self.one(dopesheet, regularizers, seed=seed)
+    def _keep(self, recipe: Recipe, story: MemberResult) -> MemberResult:
+        self.stories[member_key(recipe, story.spec, self.settings.weight_settings())] = story
+        return story
 
-        return run.thither(**with_credentials(modal_options))(train)
+    def on(self, run: Experiment, **modal_options: Any) -> Callable[..., Awaitable[MemberResult]]:
+        """`one`, registered on `run`: ``await train(recipe, seed=...)`` trains here, or on Modal when the
+        experiment runs there (this machine's wandb credentials go along)."""
+        remote = run.thither(**with_credentials(modal_options))(self._one_async)
 
-    def seeds(
-        self,
-        n: int,
-        dopesheet: Dopesheet,
-        regularizers: Sequence[RegularizerConfig],
-        label: str,
-        workers: int = 2,
-    ) -> RunResult:
-        """Seeds 0 … n − 1 of one configuration, trained side by side as one run of the engine."""
-        return self.members(seeds(range(n)), dopesheet, regularizers, label, workers=workers)
+        async def train_story(recipe: Recipe, *, seed: int) -> MemberResult:
+            return self._keep(recipe, await remote(recipe, seed=seed))
+
+        return train_story
+
+    async def _one_async(self, recipe: Recipe, *, seed: int) -> MemberResult:
+        return self.one(recipe, seed=seed)
+
+    def seeds(self, n: int, recipe: Recipe, label: str) -> RunResult:
+        """Seeds 0 … n − 1 of `recipe`, trained side by side as one run of the engine."""
+        return self.members(seeds(range(n)), recipe, label)
 
     def members(
-        self,
-        specs: Sequence[MemberSpec],
-        dopesheet: Dopesheet,
-        regularizers: Sequence[RegularizerConfig],
-        label: str,
-        *,
-        workers: int = 2,
-        wandb_mode: str | None = None,
-        progress: bool = True,
+        self, specs: Sequence[MemberSpec], recipe: Recipe, label: str, *, settings: RunSettings | None = None
     ) -> RunResult:
-        """Members that differ (seed, schedule, data), trained side by side as one run of the engine;
-        `dopesheet` is the schedule of members that name none."""
-        return train_members(
-            specs,
-            dopesheet=dopesheet,
-            regularizers=regularizers,
-            make_data=self.make_data,
-            k_bottleneck=self.k_bottleneck,
-            n_nonlinear=self.n_nonlinear,
-            run_name=f'{self.run_name} ({label})',
-            project=self.project,
-            max_steps=self.max_steps,
-            workers=workers,
-            wandb_mode=wandb_mode,
-            progress=progress,
-        )
+        """Members that differ (seed, schedule, data), trained side by side as one run of the engine."""
+        result = train(recipe, specs, settings or self.settings, label=label)
+        self._same_as_stories(recipe, result)
+        return result
+
+    def _same_as_stories(self, recipe: Recipe, result: RunResult) -> None:
+        from IPython.display import Markdown, display
+
+        for member in result:
+            story = self.stories.get(member_key(recipe, member.spec, self.settings.weight_settings()))
+            if story is None:
+                continue
+            same = story.state.keys() == member.state.keys() and all(
+                torch.equal(story.state[k], member.state[k]) for k in story.state
+            )
+            if not same:
+                raise RuntimeError(
+                    f'{member.name} of {result.name!r} does not have the weights of the story trained '
+                    'with the same recipe and seed; the engine should give both the same bits'
+                )
+            display(
+                Markdown(
+                    f"Seed {member.spec.seed} in this run is the story's model above: the same weights, "
+                    'bit for bit.'
+                )
+            )
 
 
 def timing_markdown(n_seeds: int, seconds_seeds: float, seconds_one: float, seed: int) -> str:

@@ -35,6 +35,7 @@ from ex_color.training.cache import MemberCache, member_key
 from ex_color.training.recipe import Recipe
 from ex_color.training.run import MemberResult, MemberSpec, RunResult, check_specs, train_members
 from ex_color.training.settings import RunSettings
+from utils.paths import project_root
 
 __all__ = ['as_specs', 'cached_path', 'train']
 
@@ -112,7 +113,7 @@ def train(
     if found:
         log.info(
             'Loaded %d of %d member%s of %s from the run cache (%s); training %d',
-            len(found), len(specs), '' if len(specs) == 1 else 's', run_name, cache.folder if cache else '',
+            len(found), len(specs), '' if len(specs) == 1 else 's', run_name, _shown(cache.folder) if cache else '',
             len(todo),
         )  # fmt: skip
     trained: list[MemberResult] = []
@@ -146,6 +147,14 @@ def train(
                 cache.put(keys[i], member)
     by_index = dict(found) | dict(zip(todo, trained, strict=True))
     return RunResult([by_index[i] for i in range(len(specs))], run_name, time.perf_counter() - start)
+
+
+def _shown(folder: Path) -> str:
+    """A folder as a log line shows it: relative to the project, else by its name (no home paths)."""
+    try:
+        return str(folder.resolve().relative_to(project_root()))
+    except ValueError:
+        return folder.name
 
 
 def cached_path(recipe: Recipe, member: MemberSpec | int, settings: RunSettings | None = None) -> Path:

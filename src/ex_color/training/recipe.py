@@ -43,14 +43,28 @@ def describe_regularizer(reg: RegularizerConfig) -> dict[str, Any]:
     }
 
 
+_PROJECT_PACKAGES = ('ex_color.', 'mini.', 'utils.')
+
+
 def describe_callable(fn: Callable[..., Any]) -> str:
-    """A function by where it lives and what is bound to it (``functools.partial``)."""
+    """A function by where it lives and what is bound to it (``functools.partial``). A function that
+    is not the project's (one defined in a notebook) is described by its source too, so that editing
+    it changes the description (and the run cache's key)."""
     if isinstance(fn, functools.partial):
         bound = ', '.join([*map(repr, fn.args), *(f'{k}={v!r}' for k, v in sorted(fn.keywords.items()))])
         return f'partial({describe_callable(fn.func)}, {bound})'
     module = getattr(fn, '__module__', None) or type(fn).__module__
     name = getattr(fn, '__qualname__', None) or type(fn).__qualname__
-    return f'{module}.{name}'
+    if module.startswith(_PROJECT_PACKAGES):
+        return f'{module}.{name}'
+    try:
+        source = inspect.getsource(fn)
+    except (OSError, TypeError):
+        raise ValueError(
+            f'{module}.{name}: its source cannot be read, so a changed function could not be told from '
+            'this one; define it in a module or a notebook cell'
+        ) from None
+    return f'{module}.{name}\n{source}'
 
 
 @dataclass(frozen=True)

@@ -147,6 +147,15 @@ class StackedColorMLP(nn.Module):
             y = y.clamp(0.0, 1.0)
         return y, acts
 
+    def encode(self, x: Tensor) -> Tensor:
+        """The encoder's output before normalisation: [M, B, 3] -> [M, B, k] (what ablation zeroes)."""
+        return self._section('encoder', x, (), {})
+
+    def decode(self, h: Tensor) -> Tensor:
+        """Normalise pre-bottleneck codes `h` [M, B, k] and decode them (clamped to [0, 1] in eval mode)."""
+        y = self._section('decoder', self.bottleneck(h), (), {})
+        return y.clamp(0.0, 1.0) if not self.training else y
+
     def member_state(self, i: int) -> dict[str, Tensor]:
         """Member i's parameters as a `CNColorMLP` state dict (detached copies)."""
         if not -self.n_members <= i < self.n_members:
