@@ -21,7 +21,10 @@ Deliberately not here: what a checkpoint holds and when it is taken (`ex_color.t
 from __future__ import annotations
 
 import hashlib
+import os
 import pickle
+import shutil
+import tempfile
 import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -41,6 +44,7 @@ __all__ = [
     'merge_members',
     'resolve_checkpoint',
     'save_checkpoint',
+    'save_members',
     'save_state',
     'select_members',
 ]
@@ -165,6 +169,39 @@ def resolve_checkpoint(
 def save_state(state: dict[str, Any], path: str | Path) -> Path:
     """`torch.save(state, path)`, atomically."""
     return write_with(Path(path), lambda f: torch.save(state, f))
+
+
+def save_members(states: Sequence[tuple[str, Mapping[str, Any]]], folder: str | Path) -> list[Path]:
+    """Save `(file name, state dict)`s into `folder` as one set: every file is written into a hidden
+    staging folder inside it first and moved into place only once all are written, so a reader never
+    sees a mix of this set and an earlier one. On failure nothing in `folder` changes and the
+    `OSError` names the file that could not be written."""
+    target = Path(folder)
+    target.mkdir(parents=True, exist_ok=True)
+    try:
+        staging = Path(tempfile.mkdtemp(prefix='.saving-', dir=target))
+    except OSError as e:
+        raise OSError(e.errno, f'member weights: cannot write files in {target} ({e.strerror})') from None
+    try:
+        for name, state in states:
+            path = staging / name
+            try:
+                with path.open('wb') as f:
+                    torch.save(dict(state), f)
+                    f.flush()
+                    os.fsync(f.fileno())
+            except OSError as e:
+                raise OSError(
+                    e.errno,
+                    f'member weights: cannot write {target / name} ({e.strerror}); {target} is as it was',
+                ) from None
+        out = []
+        for name, _ in states:
+            os.replace(staging / name, target / name)
+            out.append(target / name)
+        return out
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def _take(value: Any, index: torch.Tensor) -> Any:

@@ -23,6 +23,7 @@ import hashlib
 import logging
 import re
 import time
+import warnings
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,11 +35,12 @@ from torch import nn
 from ex_color.loss import RegularizerConfig
 from ex_color.model import CNColorMLP
 from ex_color.seed import set_deterministic_mode
-from ex_color.training.checkpointing import save_state
+from ex_color.training.checkpointing import save_members
 from ex_color.training.fit import fit, positive_int, resolve_device
 from ex_color.training.loop import LoopCallback
 from ex_color.training.module import TrainingModule
 from ex_color.training.schedule import Schedule
+from ex_color.training.shards import train_sharded
 from ex_color.training.stacked import StackedColorMLP
 from ex_color.training.stacked_batches import StackedBatches
 from ex_color.training.tracking import MemberWandbLogger
@@ -152,6 +154,8 @@ class RunResult:
     """Offline wandb run folders packed by a remote shard, on their way back (`train_members_on`)."""
     checkpoint: dict[str, Any] | None = field(default=None, repr=False)
     """The run's checkpoint when it stopped, when asked for (``keep_checkpoint``)."""
+    save_error: str | None = None
+    """Why the members' weight files could not be saved (`checkpoint_dir`), when they could not."""
 
     def __len__(self) -> int:
         return len(self.members)
@@ -268,10 +272,17 @@ def train_members(
     if save_checkpoint_to is not None:
         check_writable(Path(save_checkpoint_to).parent, 'save_checkpoint_to')
     if workers > 1 and len(specs) > 1:
-        settings = {k: v for k, v in locals().items() if k not in ('members', 'specs', 'workers')}
-        from ex_color.training.shards import train_sharded
-
-        return train_sharded(specs, workers=min(workers, len(specs)), settings=settings)
+        settings = {
+            k: v for k, v in locals().items() if k not in ('members', 'specs', 'workers', 'checkpoint_dir')
+        }
+        start = time.perf_counter()
+        members, checkpoint = train_sharded(
+            specs, workers=min(workers, len(specs)), settings=settings, train=train_members
+        )
+        run = RunResult(members, run_name, time.perf_counter() - start, checkpoint=checkpoint)
+        if checkpoint_dir is not None:  # one set, once every shard is back
+            save_member_files(run, Path(checkpoint_dir))
+        return run
     start = time.perf_counter()
     names = [s.label for s in specs]
     schedules = []
@@ -345,22 +356,39 @@ def train_members(
         resume_from=resume_from,
     )
     net.cpu()
-    results = []
-    for i, (s, name) in enumerate(zip(specs, names, strict=True)):
-        state = net.member_state(i)
-        path = None
-        if checkpoint_dir is not None:
-            path = save_state(state, Path(checkpoint_dir) / _file_name(name))
-        results.append(
-            MemberResult(
-                spec=s,
-                name=name,
-                metrics=module.final_metrics(i),
-                history=module.history(i),
-                label_counts=fitted.member_label_counts[i],
-                state=state,
-                shape=(k_bottleneck, n_nonlinear),
-                checkpoint=path,
-            )
+    results = [
+        MemberResult(
+            spec=s,
+            name=name,
+            metrics=module.final_metrics(i),
+            history=module.history(i),
+            label_counts=fitted.member_label_counts[i],
+            state=net.member_state(i),
+            shape=(k_bottleneck, n_nonlinear),
         )
-    return RunResult(results, run_name, time.perf_counter() - start, checkpoint=fitted.checkpoint)
+        for i, (s, name) in enumerate(zip(specs, names, strict=True))
+    ]
+    run = RunResult(results, run_name, time.perf_counter() - start, checkpoint=fitted.checkpoint)
+    if checkpoint_dir is not None:
+        save_member_files(run, Path(checkpoint_dir))
+    return run
+
+
+def save_member_files(run: RunResult, folder: Path) -> None:
+    """Save every member's weights into `folder` as one set (`checkpointing.save_members`). When the
+    set cannot be written (a full disk, a folder made read-only mid-run), the folder keeps what it had,
+    the members keep their results in memory, and the run says why in `save_error`, a logged error and
+    a warning."""
+    try:
+        paths = save_members([(_file_name(m.name), m.state) for m in run.members], folder)
+    except OSError as e:
+        run.save_error = str(e)
+        log.error('%s', e)
+        warnings.warn(
+            f'member weights were not saved ({e}); {folder} is as it was, and the results are in memory',
+            RuntimeWarning,
+            stacklevel=3,
+        )
+        return
+    for member, path in zip(run.members, paths, strict=True):
+        member.checkpoint = path

@@ -1,5 +1,8 @@
 """Shards: the members of one run split over worker processes, results merged in member order.
 
+The caller passes the function each worker runs (`train_members`), so this module imports nothing
+of the run's: the import graph has no cycle.
+
 On this project's 2-core machines one torch thread per process is faster than two threads in one
 process (two threads stall 3-20× at times), so a run of many members uses both cores by training two
 shards at once. Each shard is an ordinary `train_members` call on a contiguous slice of the members;
@@ -28,7 +31,7 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
@@ -102,13 +105,18 @@ def _merged(metrics: list[dict[str, float]], weights: list[int]) -> dict[str, fl
     return out
 
 
-def _worker(conn: Connection, shard: int, specs: list[Any], settings: dict[str, Any], parent: int) -> None:
-    from ex_color.training.run import train_members
-
+def _worker(
+    conn: Connection,
+    shard: int,
+    train: Callable[..., Any],
+    specs: list[Any],
+    settings: dict[str, Any],
+    parent: int,
+) -> None:
     _die_with_parent(parent)
     try:
         callbacks = [*settings.pop('callbacks', ()), ReportSteps(conn, shard)]
-        result = train_members(specs, **settings, progress=False, workers=1, callbacks=callbacks)
+        result = train(specs, **settings, progress=False, workers=1, callbacks=callbacks)
         # Plain pickle, by value: multiprocessing's own pickler would share tensors through file
         # descriptors that vanish when this process exits.
         conn.send(('done', shard, pickle.dumps(result)))
@@ -124,11 +132,12 @@ def _context() -> mp.context.ForkContext | mp.context.SpawnContext:
     return mp.get_context('spawn')
 
 
-def train_sharded(specs: Sequence[Any], *, workers: int, settings: dict[str, Any]):
-    """Train `specs` in `workers` processes; a `RunResult` in spec order."""
-    from ex_color.training.run import RunResult
-
-    start = time.perf_counter()
+def train_sharded(
+    specs: Sequence[Any], *, workers: int, settings: dict[str, Any], train: Callable[..., Any]
+) -> tuple[list[Any], dict[str, Any] | None]:
+    """Train `specs` in `workers` processes, each calling ``train(specs, **settings)`` on its shard (and
+    returning a `RunResult`); the members in spec order, and the run's checkpoint when one was asked
+    for (``save_checkpoint_to``, written here, or ``keep_checkpoint``)."""
     ranges = split(len(specs), workers)
     ctx = _context()
     show = settings.pop('progress', True)
@@ -156,7 +165,7 @@ def train_sharded(specs: Sequence[Any], *, workers: int, settings: dict[str, Any
             part = select_members(resumed, [names[i] for i in r], source=source)
             shard_settings['resume_from'] = part
         p = ctx.Process(
-            target=_worker, args=(child, shard, [specs[i] for i in r], shard_settings, me), daemon=True
+            target=_worker, args=(child, shard, train, [specs[i] for i in r], shard_settings, me), daemon=True
         )
         p.start()
         child.close()
@@ -204,6 +213,4 @@ def train_sharded(specs: Sequence[Any], *, workers: int, settings: dict[str, Any
         checkpoint = merge_members([results[shard].checkpoint for shard in range(len(ranges))])
         if save_to is not None:
             save_checkpoint(checkpoint, Path(save_to))
-    return RunResult(
-        members, settings['run_name'], time.perf_counter() - start, checkpoint=checkpoint if keep else None
-    )
+    return members, checkpoint if keep else None
