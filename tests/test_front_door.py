@@ -177,3 +177,22 @@ def test_asking_for_a_member_that_is_not_there_names_what_is(recipe, settings):
     assert result.member(name='seed-1').spec.seed == 1
     with pytest.raises(LookupError, match=r'0 members have seed 7.*seed-0'):
         result.member(seed=7)
+
+
+def test_train_on_an_experiment_uses_the_cache_and_gives_trains_weights(recipe, settings, caplog):
+    # The same door on an Experiment's backend (here local, through the sharded route Modal takes).
+    import asyncio
+
+    from ex_color.training.front import train_on
+    from ex_color.training.remote import shard_trainer
+    from mini.experiment import Experiment
+
+    caplog.set_level(logging.INFO, logger='ex_color.training')
+    run = Experiment('front-door-test', backend='local')
+    shards = shard_trainer(run, cpu=1)
+    remote = asyncio.run(train_on(run, shards, recipe, range(3), settings))
+    here = train(recipe, range(3), settings.with_(cache=False))
+    for a, b in zip(remote, here, strict=True):
+        assert _same(a.state, b.state), a.name
+    again = asyncio.run(train_on(run, shards, recipe, range(3), settings))
+    assert again.cached == 3 and 'Loaded 3 of 3 members' in _loaded(caplog)[0]

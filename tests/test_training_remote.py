@@ -45,6 +45,34 @@ def test_sharded_route_equals_one_call_bitwise():
     assert one.history.equals(sharded.history)
 
 
+def test_a_sharded_run_reports_to_one_bar_through_the_callback_channel(monkeypatch):
+    # The shards report their steps through `run.hither` (a modal.Queue on Modal, an in-process
+    # channel here): the one bar sees every shard and ends at the last step.
+    from ex_color.training import shards
+    from utils.progress.display import Progress, ProgressState
+
+    closed: list[ProgressState] = []
+    draws: list[int] = []
+
+    class Keep:
+        def draw(self, state: ProgressState) -> None:
+            draws.append(state.count)
+
+        def close(self, state: ProgressState) -> None:
+            closed.append(state)
+
+    monkeypatch.setattr(shards, 'Progress', lambda *a, **k: Progress(*a, **k, interval=0, sink=Keep()))
+    run = _run()
+    train_shard = shard_trainer(run, cpu=1)
+    asyncio.run(
+        train_members_on(run, train_shard, seeds(range(4)), shards=2, **(SETTINGS | {'progress': True}))
+    )
+    (state,) = closed
+    assert state.description == 'Training 4 members in 2 shards'
+    assert state.count == len(SETTINGS['dopesheet']) and draws, 'no report reached the bar'
+    assert 'train_loss' in state.metrics
+
+
 def test_shard_function_is_a_modal_function_with_the_given_options():
     run = _run()
     train_shard = shard_trainer(run, cpu=2, timeout=600)

@@ -6,10 +6,11 @@
   `infra`). Returns the notebook's logger and the experiment.
 * `show_evaluation(model, cubes, nbid=..., tags=...)`: the three figures of a model on the test cubes
   (colour slices, error curves, latents), as every notebook shows them before and after ablation.
-* `NotebookTrainer`: "train this recipe" through the front door — `.one(recipe, seed=...)` for the
-  story's seed, `.seeds(n, recipe, label)` for n seeds as one run of the engine, `.members(specs, ...)`
-  for members that differ otherwise (the story is then checked to be the table's member, bit for
-  bit); `evaluate_over_seeds(runs, cubes, ...)` shows every member's metrics, the figure and the table.
+* `NotebookTrainer(settings, run)`: "train this recipe" through the front door, here or on Modal as
+  `run` says — ``await .one(recipe, seed=...)`` for the story's seed, ``await .seeds(n, recipe, label)``
+  for n seeds as one run of the engine, ``await .members(specs, ...)`` for members that differ
+  otherwise (the story is then checked to be the table's member, bit for bit);
+  `evaluate_over_seeds(runs, cubes, ...)` shows every member's metrics, the figure and the table.
 
 Deliberately not here: anything a notebook varies (its regularisers, data, schedule, prose).
 """
@@ -17,7 +18,7 @@ Deliberately not here: anything a notebook varies (its regularisers, data, sched
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,12 +31,12 @@ from ex_color.evaluation.ablation import distribution_table, seed_metrics
 from ex_color.experiments.common import TestCubes
 from ex_color.experiments.figures import show_latents, show_loss, show_reconstruction, show_seed_metrics
 from ex_color.training.cache import member_key
-from ex_color.training.front import train
+from ex_color.training.front import train, train_on
 from ex_color.training.module import LIGHTNING_LOGGERS
 from ex_color.training.recipe import Recipe
+from ex_color.training.remote import shard_trainer
 from ex_color.training.run import MemberResult, MemberSpec, RunResult, seeds
 from ex_color.training.settings import RunSettings
-from ex_color.training.tracking import with_credentials
 from mini.experiment import Experiment
 from utils.logging import SimpleLoggingConfig
 
@@ -75,48 +76,53 @@ def show_evaluation(
 class NotebookTrainer:
     """ "Train this recipe", for one seed (the story) or many (the tables), through the front door.
 
-    Everything goes through `ex_color.training.train`, so finished members come from the run cache on
-    a re-run, and the story's model *is* seed `seed` of a table of the same recipe: `seeds` checks the
+    Every run goes through `ex_color.training.train` (or `train_on` the notebook's `Experiment`, so on
+    Modal the members go to containers as shards): finished members come from the run cache on a
+    re-run, and the story's model *is* seed `seed` of a table of the same recipe: `members` checks the
     weights bitwise and says so under the table (an error if they ever differ).
     """
 
     settings: RunSettings = field(default_factory=lambda: RunSettings(workers=2))
     """How every run of the notebook is carried out (steps, workers, smoke, cache)."""
+    run: Experiment | None = None
+    """Where runs go: this experiment's backend (Modal when it runs there); None trains here."""
+    modal_options: Mapping[str, Any] = field(
+        default_factory=lambda: {'cpu': 1, 'timeout': 3600, 'max_containers': 20}
+    )
+    """Modal function options of the shards (one shard per container)."""
     stories: dict[str, MemberResult] = field(default_factory=dict, compare=False, repr=False)
-    """The story models trained so far, by run-cache key (what `seeds` compares its members with)."""
+    """The story models trained so far, by run-cache key (what `members` compares its members with)."""
+    _shards: Any = field(default=None, init=False, compare=False, repr=False)
 
-    def one(self, recipe: Recipe, *, seed: int) -> MemberResult:
+    def __post_init__(self) -> None:
+        if self.run is not None:
+            # registered now, before any session starts (Modal builds its app from the registrations)
+            object.__setattr__(self, '_shards', shard_trainer(self.run, **self.modal_options))
+
+    async def _train(
+        self, recipe: Recipe, specs: Sequence[MemberSpec | int], settings: RunSettings, label: str
+    ) -> RunResult:
+        if self.run is None:
+            return train(recipe, specs, settings, label=label)
+        return await train_on(self.run, self._shards, recipe, specs, settings, label=label)
+
+    async def one(self, recipe: Recipe, *, seed: int) -> MemberResult:
         """One member of `recipe`: the notebook's story (its `.model`, `.history`)."""
         log.info(f'Training with: {[r.name for r in recipe.regularizers]}')
-        result = train(recipe, [seed], self.settings.with_(workers=1), label=f'seed {seed}')
-        return self._keep(recipe, result.member(seed=seed))
-
-    def _keep(self, recipe: Recipe, story: MemberResult) -> MemberResult:
+        result = await self._train(recipe, [seed], self.settings.with_(workers=1), f'seed {seed}')
+        story = result.member(seed=seed)
         self.stories[member_key(recipe, story.spec, self.settings.weight_settings())] = story
         return story
 
-    def on(self, run: Experiment, **modal_options: Any) -> Callable[..., Awaitable[MemberResult]]:
-        """`one`, registered on `run`: ``await train(recipe, seed=...)`` trains here, or on Modal when the
-        experiment runs there (this machine's wandb credentials go along)."""
-        remote = run.thither(**with_credentials(modal_options))(self._one_async)
-
-        async def train_story(recipe: Recipe, *, seed: int) -> MemberResult:
-            return self._keep(recipe, await remote(recipe, seed=seed))
-
-        return train_story
-
-    async def _one_async(self, recipe: Recipe, *, seed: int) -> MemberResult:
-        return self.one(recipe, seed=seed)
-
-    def seeds(self, n: int, recipe: Recipe, label: str) -> RunResult:
+    async def seeds(self, n: int, recipe: Recipe, label: str) -> RunResult:
         """Seeds 0 … n − 1 of `recipe`, trained side by side as one run of the engine."""
-        return self.members(seeds(range(n)), recipe, label)
+        return await self.members(seeds(range(n)), recipe, label)
 
-    def members(
+    async def members(
         self, specs: Sequence[MemberSpec], recipe: Recipe, label: str, *, settings: RunSettings | None = None
     ) -> RunResult:
         """Members that differ (seed, schedule, data), trained side by side as one run of the engine."""
-        result = train(recipe, specs, settings or self.settings, label=label)
+        result = await self._train(recipe, specs, settings or self.settings, label)
         self._same_as_stories(recipe, result)
         return result
 
@@ -143,10 +149,14 @@ class NotebookTrainer:
             )
 
 
-def timing_markdown(n_seeds: int, seconds_seeds: float, seconds_one: float, seed: int) -> str:
-    """How the over-seeds run's wall time compares with the single model's, measured in the same run."""
+def timing_markdown(
+    n_seeds: int, seconds_seeds: float, seconds_one: float, seed: int, cached: int = 0
+) -> str:
+    """How the over-seeds run's wall time compares with the single model's, measured in the same run;
+    `cached`: how many of the seeds came from the run cache (the story's seed among them)."""
+    loaded = f' ({cached} of them from the run cache, not trained again)' if cached else ''
     return (
-        f'{n_seeds} seeds trained in {seconds_seeds:.0f} s: {seconds_seeds / seconds_one:.1f}× '
+        f'{n_seeds} seeds in {seconds_seeds:.0f} s{loaded}: {seconds_seeds / seconds_one:.1f}× '
         f'the {seconds_one:.0f} s of the seed-{seed} training cell.'
     )
 

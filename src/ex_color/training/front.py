@@ -18,8 +18,10 @@ Members are checked before anything trains: an empty list, a member whose dopesh
 length than the recipe's, a data setting `make_data` does not take, or a weight scale for a
 regulariser the recipe lacks is refused, naming the member and the field.
 
-Deliberately not here: the step and the loop (`ex_color.training.engine`, `ex_color.training.loop`),
-Modal (`ex_color.training.remote.train_members_on` sends the same members to containers).
+`train_on(run, shard_fn, recipe, members, settings)` is the same door on an `Experiment`'s backend:
+on Modal the members the cache lacks go to containers as shards, with one progress bar here.
+
+Deliberately not here: the step and the loop (`ex_color.training.engine`, `ex_color.training.loop`).
 """
 
 from __future__ import annotations
@@ -28,16 +30,19 @@ import dataclasses
 import inspect
 import logging
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ex_color.training.cache import MemberCache, member_key
 from ex_color.training.recipe import Recipe
+from ex_color.training.remote import train_members_on
 from ex_color.training.run import MemberResult, MemberSpec, RunResult, check_specs, train_members
 from ex_color.training.settings import RunSettings
 from utils.paths import project_root
 
-__all__ = ['as_specs', 'cached_path', 'train']
+__all__ = ['as_specs', 'cached_path', 'train', 'train_on']
 
 log = logging.getLogger(__name__)
 
@@ -83,18 +88,22 @@ def _check_members(recipe: Recipe, specs: Sequence[MemberSpec]) -> None:
             )
 
 
-def train(
-    recipe: Recipe,
-    members: Iterable[MemberSpec | int],
-    settings: RunSettings | None = None,
-    *,
-    label: str = '',
-) -> RunResult:
-    """Train (or load from the run cache) every member of `members` under `recipe`; see the module
-    docstring. `label` tells this run apart from the recipe's others in wandb and logs."""
+@dataclass
+class _Plan:
+    """A run before it trains: which members the cache holds and which must be trained."""
+
+    specs: list[MemberSpec]
+    run_name: str
+    cache: MemberCache | None
+    keys: list[str]
+    found: dict[int, MemberResult]
+    todo: list[int]
+    start: float
+
+
+def _plan(recipe: Recipe, members: Iterable[MemberSpec | int], settings: RunSettings, label: str) -> _Plan:
     if not isinstance(recipe, Recipe):
         raise TypeError(f'recipe must be a Recipe, got {type(recipe).__name__}')
-    settings = RunSettings() if settings is None else settings
     if not isinstance(settings, RunSettings):
         raise TypeError(f'settings must be RunSettings, got {type(settings).__name__}')
     specs = as_specs(members)
@@ -116,37 +125,88 @@ def train(
             len(found), len(specs), '' if len(specs) == 1 else 's', run_name, _shown(cache.folder) if cache else '',
             len(todo),
         )  # fmt: skip
+    return _Plan(specs, run_name, cache, keys, found, todo, start)
+
+
+def _run_settings(recipe: Recipe, settings: RunSettings, run_name: str) -> dict[str, Any]:
+    """`train_members`' keyword arguments for a run of `recipe` under `settings`."""
+    return {
+        'dopesheet': recipe.schedule(),
+        'regularizers': recipe.regularizers,
+        'make_data': recipe.make_data,
+        'k_bottleneck': recipe.k_bottleneck,
+        'n_nonlinear': recipe.n_nonlinear,
+        'run_name': run_name,
+        'project': recipe.project,
+        'max_steps': settings.steps_limit,
+        'val_every_n_epochs': settings.val_every_n_epochs,
+        'log_every_n_steps': settings.log_every_n_steps,
+        'wandb_mode': settings.tracking,
+        'job_type': settings.job_type,
+        'tags': settings.tags,
+        'progress': settings.progress,
+        'threads': settings.threads,
+        'device': settings.device,
+        'checkpoint_dir': settings.checkpoint_dir,
+        'unscheduled': recipe.unscheduled,
+        'ignore_columns': recipe.ignore_columns,
+    }
+
+
+def _finish(plan: _Plan, trained: Sequence[MemberResult]) -> RunResult:
+    if plan.cache is not None:
+        for i, member in zip(plan.todo, trained, strict=True):
+            plan.cache.put(plan.keys[i], member)
+    by_index = dict(plan.found) | dict(zip(plan.todo, trained, strict=True))
+    members = [by_index[i] for i in range(len(plan.specs))]
+    return RunResult(members, plan.run_name, time.perf_counter() - plan.start, cached=len(plan.found))
+
+
+def train(
+    recipe: Recipe,
+    members: Iterable[MemberSpec | int],
+    settings: RunSettings | None = None,
+    *,
+    label: str = '',
+) -> RunResult:
+    """Train (or load from the run cache) every member of `members` under `recipe`, in this process
+    or over `settings.workers` processes; see the module docstring. `label` tells this run apart from
+    the recipe's others in wandb and logs."""
+    settings = RunSettings() if settings is None else settings
+    plan = _plan(recipe, members, settings, label)
     trained: list[MemberResult] = []
-    if todo:
-        result = train_members(
-            [specs[i] for i in todo],
-            dopesheet=recipe.schedule(),
-            regularizers=recipe.regularizers,
-            make_data=recipe.make_data,
-            k_bottleneck=recipe.k_bottleneck,
-            n_nonlinear=recipe.n_nonlinear,
-            run_name=run_name,
-            project=recipe.project,
-            max_steps=settings.steps_limit,
-            val_every_n_epochs=settings.val_every_n_epochs,
-            log_every_n_steps=settings.log_every_n_steps,
-            wandb_mode=settings.tracking,
-            job_type=settings.job_type,
-            tags=settings.tags,
-            progress=settings.progress,
-            threads=settings.threads,
-            device=settings.device,
-            workers=settings.workers,
-            checkpoint_dir=settings.checkpoint_dir,
-            unscheduled=recipe.unscheduled,
-            ignore_columns=recipe.ignore_columns,
-        )
+    if plan.todo:
+        kwargs = _run_settings(recipe, settings, plan.run_name)
+        result = train_members([plan.specs[i] for i in plan.todo], workers=settings.workers, **kwargs)
         trained = list(result.members)
-        if cache is not None:
-            for i, member in zip(todo, trained, strict=True):
-                cache.put(keys[i], member)
-    by_index = dict(found) | dict(zip(todo, trained, strict=True))
-    return RunResult([by_index[i] for i in range(len(specs))], run_name, time.perf_counter() - start)
+    return _finish(plan, trained)
+
+
+async def train_on(
+    run: Any,
+    shard_fn: Callable[..., Any],
+    recipe: Recipe,
+    members: Iterable[MemberSpec | int],
+    settings: RunSettings | None = None,
+    *,
+    label: str = '',
+) -> RunResult:
+    """`train` on an `Experiment`'s backend: on Modal the members the cache lacks go to containers as
+    shards (`train_members_on`; `shard_fn` is what `shard_trainer(run, ...)` registered), locally they
+    train here as `train` would."""
+    settings = RunSettings() if settings is None else settings
+    plan = _plan(recipe, members, settings, label)
+    trained: list[MemberResult] = []
+    if plan.todo:
+        kwargs = _run_settings(recipe, settings, plan.run_name)
+        if kwargs.pop('checkpoint_dir') is not None and run.backend.name == 'modal':
+            raise ValueError(
+                'RunSettings.checkpoint_dir: member files are written locally; on Modal, read the results'
+            )
+        specs = [plan.specs[i] for i in plan.todo]
+        result = await train_members_on(run, shard_fn, specs, workers=settings.workers, **kwargs)
+        trained = list(result.members)
+    return _finish(plan, trained)
 
 
 def _shown(folder: Path) -> str:

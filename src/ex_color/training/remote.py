@@ -7,7 +7,9 @@ The same run, the same code, either way:
 
 * **Locally** the members train with `train_members` in this machine's processes (``workers=``);
 * **on Modal** the members are split into contiguous shards (`shards.split`), one `train_members` call
-  per container, and the results are merged back in member order.
+  per container, and the results are merged back in member order. Each container reports its steps
+  and metrics through a `modal.Queue` (`mini.hither`), so the notebook shows one progress bar for
+  the whole run, as for a local one.
 
 Every shard is an ordinary `train_members` call with the run's settings, so validation cadence, label
 accounting and metrics are those of a local run: a member's result depends only on its spec, and
@@ -40,7 +42,7 @@ from typing import Any
 
 from ex_color.training.fit import positive_int
 from ex_color.training.run import MemberSpec, RunResult, check_specs, train_members
-from ex_color.training.shards import split
+from ex_color.training.shards import ReportSteps, ShardBar, split
 from ex_color.training.tracking import (
     local_wandb_dir,
     pack_runs,
@@ -58,12 +60,21 @@ DEFAULT_SHARDS = 20
 log = logging.getLogger(__name__)
 
 
-async def _train_shard(settings: dict[str, Any], *, members: Sequence[MemberSpec]) -> RunResult:
+async def _train_shard(
+    settings: dict[str, Any], *, members: tuple[int, Sequence[MemberSpec]], report: Any = None
+) -> RunResult:
+    shard, specs = members
+    if report is not None:  # this shard's steps and metrics, to the notebook's bar (`mini.hither`)
+        callbacks = [
+            *settings.get('callbacks', ()),
+            ReportSteps(lambda step, metrics: report(shard, step, metrics)),
+        ]
+        settings = {**settings, 'callbacks': callbacks}
     if settings.get('wandb_mode') != 'offline':
-        return train_members(list(members), **settings)
+        return train_members(list(specs), **settings)
     # The shard's offline runs travel back in its result: a container's disk goes with the container.
     with tempfile.TemporaryDirectory(prefix='ex-color-shard-wandb-') as folder:
-        result = train_members(list(members), **settings, wandb_dir=folder)
+        result = train_members(list(specs), **settings, wandb_dir=folder)
         result.offline_runs = pack_runs(Path(folder) / 'wandb')
     return result
 
@@ -100,11 +111,31 @@ async def train_members_on(
     n = min(len(specs), DEFAULT_SHARDS) if shards is None else positive_int('shards', shards)
     parts = split(len(specs), min(n, len(specs)))
     mode = tracking_mode(settings.get('wandb_mode'))
+    show = settings.get('progress', True)
     shard_settings = {**settings, 'workers': 1, 'progress': False, 'wandb_mode': mode}
-    start = time.perf_counter()
-    outputs = await run.sweep(
-        shard_fn, [[specs[i] for i in r] for r in parts], shard_settings, seed_arg='members'
+    steps = settings.get('max_steps') or len(settings['dopesheet'])
+    where = 'containers' if run.backend.name == 'modal' else 'shards'
+    bar = ShardBar(
+        f'Training {len(specs)} members in {len(parts)} {where}', steps, [len(r) for r in parts], show=show
     )
+    start = time.perf_counter()
+    ok = False
+    try:
+        # Each shard reports its steps back here (a modal.Queue on Modal), so a remote run shows the
+        # same one bar as a local one.
+        async with run.hither(bar.report) as report:
+            outputs = await run.sweep(
+                shard_fn,
+                [(i, [specs[j] for j in r]) for i, r in enumerate(parts)],
+                shard_settings,
+                seed_arg='members',
+                report=report if show else None,
+            )
+        for i in range(len(parts)):
+            bar.done(i)
+        ok = True
+    finally:
+        bar.close(ok)
     for i, (r, out) in enumerate(zip(parts, outputs, strict=True)):
         if not isinstance(out, RunResult) or len(out) != len(r):
             raise RuntimeError(

@@ -156,6 +156,8 @@ class RunResult:
     """The run's checkpoint when it stopped, when asked for (``keep_checkpoint``)."""
     save_error: str | None = None
     """Why the members' weight files could not be saved (`checkpoint_dir`), when they could not."""
+    cached: int = 0
+    """How many of the members came from the run cache rather than being trained (`train`)."""
 
     def __len__(self) -> int:
         return len(self.members)

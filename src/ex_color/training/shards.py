@@ -40,7 +40,7 @@ from ex_color.training.checkpointing import merge_members, resolve_checkpoint, s
 from ex_color.training.loop import LoopCallback, TrainLoop
 from utils.progress.display import Progress
 
-__all__ = ['split', 'train_sharded']
+__all__ = ['ReportSteps', 'ShardBar', 'split', 'train_sharded']
 
 
 def split(n: int, parts: int) -> list[range]:
@@ -55,11 +55,12 @@ def split(n: int, parts: int) -> list[range]:
 
 
 class ReportSteps(LoopCallback):
-    """Sends the step and the bar's metrics (means over the shard's members) to the parent, at most
-    every `interval` seconds, and once more when training ends."""
+    """Calls ``send(step, metrics)`` (the bar's metrics: means over the shard's members) at most every
+    `interval` seconds, and once more when training ends: how a worker process or a Modal container
+    tells the notebook's one progress bar where it is."""
 
-    def __init__(self, conn: Connection, shard: int, interval: float = 0.5) -> None:
-        self.conn, self.shard, self.interval, self._last = conn, shard, interval, 0.0
+    def __init__(self, send: Callable[[int, dict[str, float]], Any], interval: float = 0.5) -> None:
+        self.send, self.interval, self._last = send, interval, 0.0
 
     def on_step_end(self, loop: TrainLoop) -> None:
         now = time.monotonic()
@@ -71,7 +72,32 @@ class ReportSteps(LoopCallback):
         self._send(loop)
 
     def _send(self, loop: TrainLoop) -> None:
-        self.conn.send(('step', self.shard, (loop.engine.global_step, loop.metrics())))
+        self.send(loop.engine.global_step, loop.metrics())
+
+
+class ShardBar:
+    """One progress bar for a run split into shards: the slowest shard's step, and each metric's mean
+    over every shard's members (weighted by their counts)."""
+
+    def __init__(self, description: str, steps: int, sizes: Sequence[int], *, show: bool = True) -> None:
+        self.steps, self.sizes = steps, list(sizes)
+        self.at = [0] * len(sizes)
+        self.shown: list[dict[str, float]] = [{} for _ in sizes]
+        self.bar = Progress(description, total=steps) if show else None
+
+    def report(self, shard: int, step: int, metrics: dict[str, float]) -> None:
+        self.at[shard], self.shown[shard] = step, metrics
+        if self.bar is not None:
+            self.bar.update(min(self.at), lambda: _merged(self.shown, self.sizes))
+
+    def done(self, shard: int) -> None:
+        self.at[shard] = self.steps
+        if self.bar is not None:  # the bar ends where training did, not at the last report
+            self.bar.update(min(self.at), lambda: _merged(self.shown, self.sizes), force=True)
+
+    def close(self, ok: bool) -> None:
+        if self.bar is not None:
+            self.bar.close(_merged(self.shown, self.sizes) if ok else None)
 
 
 def _die_with_parent(parent: int) -> None:
@@ -115,7 +141,8 @@ def _worker(
 ) -> None:
     _die_with_parent(parent)
     try:
-        callbacks = [*settings.pop('callbacks', ()), ReportSteps(conn, shard)]
+        report = ReportSteps(lambda step, metrics: conn.send(('step', shard, (step, metrics))))
+        callbacks = [*settings.pop('callbacks', ()), report]
         result = train(specs, **settings, progress=False, workers=1, callbacks=callbacks)
         # Plain pickle, by value: multiprocessing's own pickler would share tensors through file
         # descriptors that vanish when this process exits.
@@ -171,11 +198,13 @@ def train_sharded(
         child.close()
         procs.append(p)
         conns.append(parent)
-    bar = Progress(f'Training {len(specs)} members in {len(ranges)} processes', total=steps) if show else None
+    bar = ShardBar(
+        f'Training {len(specs)} members in {len(ranges)} processes',
+        steps,
+        [len(r) for r in ranges],
+        show=show,
+    )
     results: dict[int, Any] = {}
-    at = [0] * len(ranges)
-    shown: list[dict[str, float]] = [{} for _ in ranges]  # each shard's latest bar metrics
-    sizes = [len(r) for r in ranges]
     try:
         pending = set(range(len(ranges)))
         while pending:
@@ -189,24 +218,19 @@ def train_sharded(
                         f'(exit code {procs[shard].exitcode})'
                     ) from None
                 if kind == 'step':
-                    at[shard], shown[shard] = payload
-                    if bar is not None:
-                        bar.update(min(at), lambda: _merged(shown, sizes))
+                    bar.report(shard, *payload)
                 elif kind == 'error':
                     raise RuntimeError(f'shard {shard} (members {list(ranges[shard])}) failed: {payload}')
                 else:
                     results[shard] = pickle.loads(payload)
-                    at[shard] = steps
                     pending.discard(shard)
-                    if bar is not None:  # the bar ends where training did, not at the last report
-                        bar.update(min(at), lambda: _merged(shown, sizes), force=True)
+                    bar.done(shard)
     finally:
         for p in procs:
             if p.is_alive() and len(results) < len(ranges):
                 p.terminate()
             p.join()
-        if bar is not None:
-            bar.close(_merged(shown, sizes) if len(results) == len(ranges) else None)
+        bar.close(len(results) == len(ranges))
     members = [m for shard in range(len(ranges)) for m in results[shard].members]
     checkpoint = None
     if save_to is not None or keep:
