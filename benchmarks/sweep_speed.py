@@ -7,7 +7,7 @@ Times, in one process, on the Ex 2.10 configuration (1501 steps, batch 64, three
 (b) the single-model trainer, `ex_color.experiments.ex_2_10.train(seed)`, for --single seeds (default 2),
     whose mean time per seed is extrapolated to M seeds run one after another;
 
-and prints wall and CPU times, ms per step and the speed-up a/b. Where CUDA is present it then times
+and prints wall and CPU times (medians of --repeats runs), ms per step and the speed-up a/b. Where CUDA is present it then times
 one run of --gpu-members members (default 1000) on the GPU. Tracking is off (``disabled``) and
 progress bars are hidden in both, so only training is timed. The machine's load average is printed
 too: other processes on a 2-core machine slow both sides.
@@ -16,7 +16,7 @@ With --kernels it also times one training step of 60 members (forward, the three
 backward) with batched matmuls (`StackedColorMLP`) and with `torch.func.vmap` over
 `functional_call`, the alternative `StackedColorMLP` rejected.
 
-    ./go bench sweep_speed [--counts 1 8 60] [--single 2] [--steps 1501] [--kernels] [--gpu-members 1000]
+    ./go bench sweep_speed [--counts 1 8 60] [--repeats 5] [--single 2] [--steps 1501] [--kernels] [--gpu-members 1000]
 """
 
 from __future__ import annotations
@@ -140,6 +140,7 @@ def main() -> None:
     parser.add_argument('--steps', type=int, default=None, help='default: the length of the dopesheet')
     parser.add_argument('--kernels', action='store_true', help='also compare batched matmul with vmap')
     parser.add_argument('--workers', type=int, default=2, help='processes the members are split over')
+    parser.add_argument('--repeats', type=int, default=5, help='runs per ensemble size (the median is shown)')
     parser.add_argument(
         '--gpu-members',
         type=int,
@@ -166,10 +167,13 @@ def main() -> None:
         f'\n{"seeds":>5} | {"ensemble wall":>13} | {"CPU":>7} | {"ms/step":>7} | {"one by one (est.)":>17} | speed-up'
     )
     for m in args.counts:
-        wall, cpu = ensemble(dopesheet, m, steps)
+        runs = [ensemble(dopesheet, m, steps) for _ in range(args.repeats)]
+        wall = statistics.median(w for w, _ in runs)
+        cpu = statistics.median(c for _, c in runs)
         print(
             f'{m:5d} | {wall:11.2f} s | {cpu:5.2f} s | {1000 * wall / steps:7.2f} | {m * per_seed:15.1f} s | '
-            f'{m * per_seed / wall:6.1f}×  (CPU {m * per_seed_cpu / cpu:.1f}×)',
+            f'{m * per_seed / wall:6.1f}×  (CPU {m * per_seed_cpu / cpu:.1f}×)  '
+            f'[median of {args.repeats}: {", ".join(f"{w:.2f}" for w, _ in runs)}]',
             flush=True,
         )
     print(f'\nload average after: {os.getloadavg()[0]:.2f}')
