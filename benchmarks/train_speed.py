@@ -167,7 +167,7 @@ def main() -> None:
         f'  (a) library (loop + progress + wandb offline)     : {ma:.2f} s ({1000 * ma / steps:.2f} ms/step), CPU {mac:.2f} s'
     )
     print(
-        f'      of which the step loop: {ml:.2f} s; set-up and tear-down (Trainer, wandb run, data): {ma - ml:.2f} s'
+        f'      of which the step loop: {ml:.2f} s; set-up and tear-down (wandb run, data): {ma - ml:.2f} s'
     )
     print(
         f'  (b) plain PyTorch loop:                            {mb:.2f} s ({1000 * mb / steps:.2f} ms/step), CPU {mbc:.2f} s'

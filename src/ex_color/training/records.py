@@ -12,7 +12,7 @@ Deliberately not here: when to record (the training module's per-step semantics 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pandas as pd
@@ -114,6 +114,23 @@ class MemberRecords:
         if member is None:
             return df
         return df[df['member'] == member].drop(columns='member').reset_index(drop=True)
+
+    def member_histories(self) -> list[pd.DataFrame]:
+        """Every member's `history(member)`, built from one table (not one pass over all rows each)."""
+        df = pd.DataFrame(self._history, columns=['member', 'step', 'metric', 'value'])
+        groups = {int(cast(int, m)): g for m, g in df.groupby('member', sort=False)}
+        empty = df.iloc[:0].drop(columns='member')
+        return [
+            groups[m].drop(columns='member').reset_index(drop=True) if m in groups else empty.copy()
+            for m in range(self.n_members)
+        ]
+
+    def member_final_metrics(self) -> list[dict[str, float]]:
+        """Every member's `final_metrics(member)`, in one pass over the history."""
+        out: list[dict[str, float]] = [{} for _ in range(self.n_members)]
+        for m, _, key, value in self._history:
+            out[m][key] = value
+        return out
 
     def final_metrics(self, member: int) -> dict[str, float]:
         """The latest recorded value of every metric of `member`."""

@@ -358,12 +358,14 @@ def train_members(
         resume_from=resume_from,
     )
     net.cpu()
+    engine = module.engine
+    histories, finals = engine.member_histories(), engine.member_final_metrics()
     results = [
         MemberResult(
             spec=s,
             name=name,
-            metrics=module.final_metrics(i),
-            history=module.history(i),
+            metrics=finals[i],
+            history=histories[i],
             label_counts=fitted.member_label_counts[i],
             state=net.member_state(i),
             shape=(k_bottleneck, n_nonlinear),
