@@ -41,9 +41,8 @@ def test_an_edit_of_the_declaration_changes_what_the_cli_trains(monkeypatch):
 def test_the_notebook_and_the_sweep_train_the_declaration_not_a_copy_of_it():
     for name in ('ex-2.10-delete-only-red-5d-no-subspace.ipynb', 'ex-2.10.1-sweep.ipynb'):
         used, defined = calls_and_defs(code_of(name))
-        assert 'ex_2_10.regularizers' in used, name
-        assert 'ex_2_10.make_data' in used, name
-        assert 'RegularizerConfig' not in used, f'{name} builds its own regularisers'
+        assert 'ex_2_10.RECIPE.with_' in used, name  # the declared recipe, derived, never unpacked
+        assert 'RegularizerConfig' not in used and 'Recipe' not in used, f'{name} builds its own recipe'
         assert not defined & {'prep_data', 'make_data', 'regularizers'}, f'{name} defines its own {defined}'
     used, _ = calls_and_defs(code_of('ex-2.10-delete-only-red-5d-no-subspace.ipynb'))
     assert {'ex_2_10.unitarity', 'ex_2_10.DOPESHEET', 'ex_2_10.DOPESHEET_UNITARITY'} <= used
