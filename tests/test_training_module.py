@@ -207,7 +207,7 @@ def test_the_seed_lightning_api_and_the_projects_loop_train_the_same_steps():
     counts = LabelProportionCallback(get_active_labels=lambda: m.active_labels)
     recorder = RecordingLogger()
     trainer = L.Trainer(
-        max_steps=30, logger=recorder, callbacks=[counts], enable_progress_bar=False,
+        max_steps=30, logger=recorder, callbacks=[counts], enable_progress_bar=False, log_every_n_steps=1,
         enable_model_summary=False, enable_checkpointing=False, check_val_every_n_epoch=10,
         accelerator='cpu',
     )  # fmt: skip

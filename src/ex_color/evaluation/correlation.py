@@ -77,7 +77,8 @@ def _mse(cube: ColorCube) -> NDArray[np.float64]:
     return mse.reshape(-1)
 
 
-def _check_power(power: float) -> float:
+def check_power(power: float) -> float:
+    """`power` as a float, or a ValueError when it is not a finite number > 0."""
     if (
         isinstance(power, bool)
         or not isinstance(power, int | float)
@@ -100,7 +101,7 @@ def _pearson(x: NDArray[np.float64], y: NDArray[np.float64], what: str) -> Corre
 def error_correlation(data: ColorCube | TestSet, anchor_hsv: ArrayLike, power: float) -> Correlation:
     """Pearson (r, p) between similarity-to-`anchor_hsv`^`power` and MSE over all cells of the cube."""
     cube = correlation_cube(data)
-    power = _check_power(power)
+    power = check_power(power)
     anchor = np.asarray(anchor_hsv, dtype=np.float64)
     if anchor.shape != (3,):
         raise ValueError(f'anchor_hsv: expected 3 values (h, s, v), got shape {anchor.shape}')
@@ -113,7 +114,7 @@ def error_correlation(data: ColorCube | TestSet, anchor_hsv: ArrayLike, power: f
 def vibrancy_error_correlation(data: ColorCube | TestSet, power: float) -> Correlation:
     """Pearson (r, p) between (S·V)^`power` and MSE over all cells of the cube."""
     cube = correlation_cube(data)
-    power = _check_power(power)
+    power = check_power(power)
     mse = _mse(cube)
     hsv = rgb2hsv(cube.rgb_grid).reshape(-1, 3)
     x = (hsv[:, 1] * hsv[:, 2]) ** power
@@ -122,7 +123,7 @@ def vibrancy_error_correlation(data: ColorCube | TestSet, power: float) -> Corre
 
 def format_correlation(corr: Correlation, power: float, tags: Sequence[str]) -> str:
     """One line like ``MSE,sim³ ablated: r = 0.98, R²: 0.95, p = 0`` (tags joined by commas)."""
-    power = _check_power(power)
+    power = check_power(power)
     exponent = str(int(power)) if power.is_integer() else f'{power:g}'
     label = ','.join(tags)
     return (

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from ex_color.experiments.figures import SEP, _asset
+from ex_color.experiments.figures import SEP, asset_path
 from utils.nb import displayer_mpl
 
 __all__ = ['COVERAGE_METRICS', 'show_label_coverage']
@@ -39,7 +39,7 @@ def show_label_coverage(
     red = next(th for th in THRESHOLDS if th.metric == 'red')
     n_settings = df[setting].nunique()
     with displayer_mpl(
-        _asset(nbid, 'label-coverage', tags),
+        asset_path(nbid, 'label-coverage', tags),
         alt_text=f'{len(COVERAGE_METRICS) + 1} panels titled "{{title}}", sharing a horizontal axis: the number '
         f'of labelled samples each model drew during training, on a logarithmic scale. {len(COVERAGE_METRICS)} '
         'panels show one metric each ('

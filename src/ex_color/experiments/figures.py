@@ -28,14 +28,15 @@ def tags_for_file(tags: Sequence[str]) -> str:
     return '-'.join(re.sub(r'[^a-zA-Z0-9]+', '-', tag.lower()).strip('-') for tag in tags)
 
 
-def _asset(nbid: str, kind: str, tags: Sequence[str] = ()) -> str:
+def asset_path(nbid: str, kind: str, tags: Sequence[str] = ()) -> str:
+    """The figure file of notebook `nbid` for `kind` (and `tags`), under large-assets/."""
     suffix = f'-{tags_for_file(tags)}' if tags else ''
     return f'large-assets/ex-{nbid}-{kind}{suffix}.png'
 
 
 def show_dopesheet(dopesheet: Dopesheet, *, nbid: str) -> None:
     with displayer_mpl(
-        _asset(nbid, 'dopesheet'),
+        asset_path(nbid, 'dopesheet'),
         alt_text='Plot showing the parameter schedule for the training run. The plot has two '
         'sections: the upper section shows the regularisation weights over time, and the lower section shows '
         'the learning rate over time. The x-axis represents training steps.',
@@ -45,7 +46,7 @@ def show_dopesheet(dopesheet: Dopesheet, *, nbid: str) -> None:
 
 def show_reconstruction(data: ColorCube, *, nbid: str, tags: Sequence[str]) -> None:
     with displayer_mpl(
-        _asset(nbid, 'pred-colors', tags),
+        asset_path(nbid, 'pred-colors', tags),
         alt_text='Plot showing four slices of the HSV cube, titled "{title}". Nominally, each slice has constant '
         'saturation, but varies in value (brightness) from top to bottom, and in hue from left to right. Each '
         'color value is represented as a square patch of that color. The outer portion of the patches shows the '
@@ -63,7 +64,7 @@ def show_loss(data: ColorCube, *, nbid: str, tags: Sequence[str]) -> tuple[float
     mse = data['MSE']
     max_loss, median_loss = float(np.max(mse)), float(np.median(mse))
     with displayer_mpl(
-        _asset(nbid, 'loss-colors', tags),
+        asset_path(nbid, 'loss-colors', tags),
         alt_text='Line chart showing loss per color, titled "{title}". Y-axis: mean square error, ranging from '
         f'zero to {max_loss:.2g}. X-axis: hue, then saturation, then value.',
     ) as show:
@@ -86,7 +87,7 @@ def show_latents(
     data: ColorCube, *, nbid: str, tags: Sequence[str], dims: Sequence[tuple[int, int, int]] = LATENT_DIMS_5D
 ) -> None:
     with displayer_mpl(
-        _asset(nbid, 'latents', tags),
+        asset_path(nbid, 'latents', tags),
         alt_text=f'{len(dims)} circular plots in a grid, titled "{{title}}". Each shows the colours of an RGB cube '
         'as dots on the unit hypersphere of the latent space, projected onto two latent dimensions and drawn '
         'front to back along a third. Dot fill is the true colour; the ring around it is the reconstruction.',
@@ -119,7 +120,7 @@ def show_seed_metrics(
     n = max(len(df) for df in groups.values())
     limits = {th.metric: th.limit for th in THRESHOLDS}
     with displayer_mpl(
-        _asset(nbid, 'seeds', tags),
+        asset_path(nbid, 'seeds', tags),
         alt_text=f'Four panels, titled "{{title}}", one per metric: {", ".join(METRICS[m] for m in SEED_FIGURE_METRICS)}. '
         f'Each panel has one row per configuration ({", ".join(groups)}); each of the {n} seeds is a dot over a box '
         f'spanning the middle half of the seeds, seed {highlight} is ringed, and a dashed line marks the threshold. '
@@ -146,7 +147,7 @@ def show_training_history(
     from ex_color.vis.training_history import plot_training_history
 
     with displayer_mpl(
-        _asset(nbid, 'training-history', tags),
+        asset_path(nbid, 'training-history', tags),
         alt_text='Two line charts sharing a step axis, titled "{title}": the training terms (window means) above '
         'and the validation terms below, each on a logarithmic scale, with a faint vertical line where each phase '
         'of the schedule starts.',
@@ -174,7 +175,7 @@ def show_search_progress(
 
     names = ', '.join(labels.get(m, m) for m, _ in objectives)
     with displayer_mpl(
-        _asset(nbid, 'search-progress'),
+        asset_path(nbid, 'search-progress'),
         alt_text=f'Panels titled "{{title}}", one per objective ({names}), each trial\'s median over its seeds '
         'against the trial number. Filled dots keep every constraint, hollow ones break one; a step line follows the '
         'best feasible value so far, faint vertical lines separate batches, and a star marks the template schedule.',
@@ -198,7 +199,7 @@ def show_search_front(
     from ex_color.vis.search import plot_search_front
 
     with displayer_mpl(
-        _asset(nbid, 'search-front'),
+        asset_path(nbid, 'search-front'),
         alt_text=f'Scatter plot titled "{{title}}": every feasible trial\'s {labels.get(x, x)} (x) against its '
         f'{labels.get(y, y)} (y), coloured by {labels.get(colour, colour)}. Trials on the Pareto front are ringed, '
         'a star marks the template schedule and a diamond the chosen trial.',
@@ -224,7 +225,7 @@ def show_relearning(
 
     names = ', '.join((labels or {}).get(c, c) for c in dict.fromkeys(curves['case']))
     with displayer_mpl(
-        _asset(nbid, 'relearning'),
+        asset_path(nbid, 'relearning'),
         alt_text='Two panels titled "{title}", against fine-tuning steps: left, the reconstruction error at red; '
         f'right, the worst error of {", ".join(far)}; both on log scales. One line per way of deleting red '
         f'({names}): the median over seeds, with the interquartile range shaded. Dots mark the median step at '

@@ -18,7 +18,7 @@ from numpy.typing import ArrayLike
 
 from ex_color.data.color_cube import ColorCube
 from ex_color.evaluation.correlation import correlation_cube
-from ex_color.experiments.figures import SEP, _asset
+from ex_color.experiments.figures import SEP, asset_path
 from ex_color.vis.boxplot import plot_metric_boxes
 from ex_color.vis.latent_grid import ConeAnnotation
 from ex_color.vis.results_figure import plot_results
@@ -50,7 +50,7 @@ def show_error_vs_similarity(
     """Scatter of error against similarity^power to the anchor; returns the fitted line and r."""
     name = anchor_label(anchor_hsv)
     with displayer_mpl(
-        _asset(nbid, 'error-vs-similarity', tags),
+        asset_path(nbid, 'error-vs-similarity', tags),
         alt_text=f'Scatter plot titled "{{title}}". Each dot is one colour of an RGB cube, drawn in that colour; '
         f'the x-axis is its similarity to {name} raised to the power {power:g}, from 0 to 1, and the y-axis is '
         'its reconstruction error (MSE). A dashed least-squares line is labelled with the Pearson correlation '
@@ -78,7 +78,7 @@ def show_metric_boxes(
     """One horizontal box per metric column over the sweep's runs, every run drawn as a dot."""
     labels = [(titles or {}).get(c, c) for c in columns]
     with displayer_mpl(
-        _asset(nbid, 'boxplot', tags),
+        asset_path(nbid, 'boxplot', tags),
         alt_text=f'Box plots titled "{{title}}", one row per metric ({", ".join(labels)}), summarising '
         f'{len(df)} training runs. Each box spans the middle half of the runs with a line at the median; '
         'whiskers reach the furthest run within 1.5 box lengths; dots are the individual runs.',
@@ -108,7 +108,7 @@ def show_results(
     """The stacked results figure: latents, full-saturation colours, and hue-wise error."""
     y_range = 'zero to the largest error shown' if max_error is None else f'zero to {max_error:.2g}'
     with displayer_mpl(
-        _asset(nbid, 'results', tags),
+        asset_path(nbid, 'results', tags),
         alt_text='Three-part figure titled "{title}". Top: two circular plots of the latent space, each '
         'showing the colours of an RGB cube as dots projected onto two latent dimensions; dot fill is the '
         'true colour and the ring the reconstruction. Middle: a grid of colour patches at full saturation, '

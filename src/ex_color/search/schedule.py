@@ -42,11 +42,11 @@ from ex_color.search.study import (
     Objective,
     Train,
     TrialOutcome,
-    _batch,
-    _drive,
-    _drive_async,
-    _optuna,
+    batch_steps,
+    drive,
+    drive_async,
     open_study,
+    optuna_module,
     study_errors,
     study_lock,
 )
@@ -125,7 +125,7 @@ class ScheduleSearch:
             StudyFileError: if another search is running on the study file, or the file is not a
                 usable SQLite database.
         """
-        return _drive(self._batches(n_trials, start_from_template), self.train)  # type: ignore[arg-type]
+        return drive(self._batches(n_trials, start_from_template), self.train)  # type: ignore[arg-type]
 
     async def run_async(self, n_trials: int, *, start_from_template: bool = True) -> list[TrialOutcome]:
         """`run`, awaiting `train` when it is async (a notebook whose batches go to Modal)."""
@@ -134,7 +134,7 @@ class ScheduleSearch:
             out = self.train(specs)
             return await out if inspect.isawaitable(out) else out
 
-        return await _drive_async(self._batches(n_trials, start_from_template), train)
+        return await drive_async(self._batches(n_trials, start_from_template), train)
 
     def _batches(
         self, n_trials: int, start_from_template: bool
@@ -147,7 +147,7 @@ class ScheduleSearch:
     def _locked_batches(
         self, n_trials: int, start_from_template: bool
     ) -> Generator[list[MemberSpec], RunResult, list[TrialOutcome]]:
-        optuna = _optuna()
+        optuna = optuna_module()
 
         study = self.study
         states = optuna.trial.TrialState
@@ -178,7 +178,7 @@ class ScheduleSearch:
         while (done := trained()) < n_trials:
             size = min(self.batch_size, n_trials - done)
             start = time.perf_counter()
-            new = yield from _batch(
+            new = yield from batch_steps(
                 study,
                 self.template,
                 self.objectives,

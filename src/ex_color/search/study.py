@@ -58,7 +58,7 @@ from mini.temporal.template import SheetTemplate
 log = logging.getLogger(__name__)
 
 
-def _optuna() -> Any:
+def optuna_module() -> Any:
     """Optuna, imported without tqdm's warning that ipywidgets is missing (it names the install path)."""
     import warnings
 
@@ -78,7 +78,7 @@ def study_errors(path: Path) -> Iterator[None]:
     `StudyFileError` that names the file and says what is wrong with it."""
     import sqlalchemy.exc
 
-    optuna = _optuna()
+    optuna = optuna_module()
     try:
         yield
     except (sqlalchemy.exc.SQLAlchemyError, optuna.exceptions.StorageInternalError) as err:
@@ -172,7 +172,7 @@ def open_study(
     Raises:
         StudyFileError: if `path` is not an SQLite database or another connection holds it locked.
     """
-    optuna = _optuna()
+    optuna = optuna_module()
 
     if not objectives:
         raise ValueError('open_study: give at least one Objective')
@@ -206,7 +206,7 @@ AsyncTrain = Callable[[list[MemberSpec]], Awaitable[RunResult]]
 """The same, awaited (e.g. `train_members_on` a Modal backend)."""
 
 
-def _drive(steps: Generator[list[MemberSpec], RunResult, Any], train: Train) -> Any:
+def drive(steps: Generator[list[MemberSpec], RunResult, Any], train: Train) -> Any:
     """Run a search generator to its end, training each batch of specs it yields with `train`."""
     try:
         specs = next(steps)
@@ -218,7 +218,8 @@ def _drive(steps: Generator[list[MemberSpec], RunResult, Any], train: Train) -> 
         steps.close()
 
 
-async def _drive_async(steps: Generator[list[MemberSpec], RunResult, Any], train: AsyncTrain) -> Any:
+async def drive_async(steps: Generator[list[MemberSpec], RunResult, Any], train: AsyncTrain) -> Any:
+    """`drive` with an async `train` (a batch awaited on the experiment's backend)."""
     try:
         specs = next(steps)
         while True:
@@ -239,7 +240,7 @@ def _checked(result: Any) -> RunResult:
     return result
 
 
-def _batch(
+def batch_steps(
     study: Any,
     template: SheetTemplate,
     objectives: Sequence[Objective],
@@ -251,7 +252,7 @@ def _batch(
     batch: int | None = None,
 ) -> Generator[list[MemberSpec], RunResult, list[TrialOutcome]]:
     """One batch: ask, yield the specs to train, receive their run, score and tell."""
-    optuna = _optuna()
+    optuna = optuna_module()
 
     start = time.perf_counter()
     if batch_size < 1 or not seeds:
@@ -343,11 +344,11 @@ def search_batch(
     (`score`), tell the study; see the module doc. Keywords: ``batch_size``, ``seeds``, ``score``,
     ``constraints`` (thresholds on seed medians) and ``batch`` (the batch's number in the trials'
     attributes; default one more than the study's last)."""
-    return _drive(_batch(study, template, objectives, **kw), train)
+    return drive(batch_steps(study, template, objectives, **kw), train)
 
 
 async def search_batch_async(
     study: Any, template: SheetTemplate, objectives: Sequence[Objective], *, train: AsyncTrain, **kw: Any
 ) -> list[TrialOutcome]:
     """`search_batch` with an awaited `train` (a batch on Modal: `train_members_on`)."""
-    return await _drive_async(_batch(study, template, objectives, **kw), train)
+    return await drive_async(batch_steps(study, template, objectives, **kw), train)

@@ -34,7 +34,7 @@ from scipy import stats
 
 from ex_color.data.color_cube import ColorCube
 from ex_color.data.colors import hues12, rgb2hsv
-from ex_color.evaluation.correlation import Correlation, _check_power, correlation_cube
+from ex_color.evaluation.correlation import Correlation, check_power, correlation_cube
 from ex_color.evaluation.similarity import hsv_similarity
 from ex_color.vis.cube_series import grid_variable
 from utils.plt import Theme
@@ -89,7 +89,7 @@ def similarity_points(
 ) -> SimilarityPoints:
     """x = similarity(cell, anchor)^power and y = `var` for every cell of `cube`."""
     anchor = _check_anchor(anchor_hsv)
-    power = _check_power(power)
+    power = check_power(power)
     y = grid_variable(cube, var).reshape(-1)
     if not np.all(np.isfinite(y)):
         raise ValueError(f'var {var!r}: not finite at flat index {int(np.flatnonzero(~np.isfinite(y))[0])}')
