@@ -196,3 +196,32 @@ def test_train_on_an_experiment_uses_the_cache_and_gives_trains_weights(recipe, 
         assert _same(a.state, b.state), a.name
     again = asyncio.run(train_on(run, shards, recipe, range(3), settings))
     assert again.cached == 3 and 'Loaded 3 of 3 members' in _loaded(caplog)[0]
+
+
+def test_fine_tuning_is_the_same_call_and_its_curves_come_back_from_the_cache(recipe, settings):
+    from ex_color.experiments import ex_2_12
+    from ex_color.surgery import ablate, ablation_mask
+    from ex_color.training.finetune import ColourErrors, colour_errors
+
+    trained = train(recipe, [0], settings).member(seed=0).model
+    cut, masks = ablate(trained, 'bottleneck', [0]), ablation_mask(trained, 'bottleneck', [0])
+    sheet = Dopesheet.from_text('STEP,PHASE,ACTION,lr\n0,Fine-tune,,0.01\n20,,,0.01\n', source='ft.csv')
+    tune = Recipe('fine-tune test', (), ex_2_12.finetune_data, 5, 2, dopesheet=sheet)
+    spec = MemberSpec(0, name='cut', start=cut.state_dict(), frozen=masks)
+
+    first = train(tune, [spec], settings, callbacks=[ColourErrors({'red': (1.0, 0.0, 0.0)})])
+    tuned = first.member(name='cut').model
+    params = dict(tuned.named_parameters())
+    assert all(bool((params[k][m] == 0).all()) for k, m in masks.items())  # the deletion held
+    assert not torch.equal(params['encoder.0.weight'], dict(cut.named_parameters())['encoder.0.weight'])
+    curve = colour_errors(first)
+    assert list(curve['step']) == list(range(len(sheet) + 1)) and set(curve['colour']) == {'red'}  # 0: before
+
+    again = train(tune, [spec], settings, callbacks=[ColourErrors({'red': (1.0, 0.0, 0.0)})])
+    assert again.cached == 1 and colour_errors(again).equals(curve)
+    more = train(
+        tune, [spec], settings, callbacks=[ColourErrors({'red': (1.0, 0.0, 0.0), 'blue': (0.0, 0.0, 1.0)})]
+    )
+    assert more.cached == 0, 'a callback that records other values is another cache entry'
+    other = MemberSpec(0, name='cut', start=trained.state_dict(), frozen=masks)
+    assert train(tune, [other], settings, callbacks=[ColourErrors({'red': (1.0, 0.0, 0.0)})]).cached == 0

@@ -35,7 +35,7 @@ from typing import Any
 import torch
 
 from ex_color.training.recipe import Recipe
-from ex_color.training.run import MemberResult, MemberSpec
+from ex_color.training.run import MemberResult, MemberSpec, tensors_digest
 from utils.atomic import write_with
 from utils.paths import runs_root
 
@@ -102,12 +102,22 @@ def member_key(recipe: Recipe, spec: MemberSpec, settings: Mapping[str, Any]) ->
             'dopesheet': spec.dopesheet.to_dict() if spec.dopesheet is not None else None,
             'data': dict(spec.data),
             'weights': dict(spec.weights),
+            'start': tensors_digest(spec.start) if spec.start is not None else None,
+            'frozen': tensors_digest(spec.frozen) if spec.frozen else None,
+            'edit': _describe_edit(spec.edit),
         },
         'settings': dict(settings),
         'library': library_digest(),
     }
     text = json.dumps(_plain(record), sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _describe_edit(edit: Any) -> str | None:
+    if edit is None:
+        return None
+    state = {k: v for k, v in edit.state_dict().items()}
+    return f'{type(edit).__module__}.{type(edit).__qualname__}({edit.extra_repr()}) {tensors_digest(state)}'
 
 
 class MemberCache:

@@ -269,6 +269,12 @@ class Engine(MemberRecords, ScheduleTables):
             self._raise_non_finite(values, present, self.schedule_step, 'validation')
         self._val_window.add(values, present, weight=float(x.shape[-2]))
 
+    def record_values(self, step: int, values: dict[str, list[float | None]]) -> None:
+        """Add per-member values {metric: [M]} at `step` (a callback's own measurements, e.g. every
+        step) to the history only: loggers get the engine's windows, at their own steps."""
+        for key, per_member in values.items():
+            self._history += [(m, step, key, v) for m, v in enumerate(per_member) if v is not None]
+
     def discard_validation(self) -> None:
         """Forget the validation window (Lightning's sanity check runs batches that count for nothing)."""
         self._val_window.flush()

@@ -1,8 +1,10 @@
 """Fine-tuning trained models side by side, with their deletions kept in place: does the concept come back?
 
-`fine_tune(members, dopesheet=..., make_data=...)` continues training already-trained `CNColorMLP`s,
-M of them in one run of the engine (one `TrainingModule` over a `StackedColorMLP`, the project's loop),
-on the reconstruction loss only. Each `FineTuneMember` says how its deletion is kept:
+Fine-tuning is the front door's own call (`ex_color.training.train`): members that start from given
+weights (`MemberSpec.start`), keep entries frozen (`MemberSpec.frozen`) or an edit in place
+(`MemberSpec.edit`), under a recipe with no regulariser (reconstruction only) and a schedule of the
+learning rate. `fine_tune(members, dopesheet=..., make_data=...)` is that call for `FineTuneMember`s,
+the way the Ex 2.12 notebook states them; each says how its deletion is kept:
 
 * ``frozen``: boolean masks by parameter name (`surgery.ablation_mask`) of entries that must stay
   exactly as they are — an ablation's zeroed rows and columns. Their gradients are zeroed before every
@@ -12,14 +14,15 @@ on the reconstruction loss only. Each `FineTuneMember` says how its deletion is 
   parameters, so the eraser is never trained.
 
 While it trains, `ColourErrors` records each member's reconstruction error at a few named colours at
-step 0 and after every step, which is what a relearning curve is drawn from (recovery can take a
-handful of steps, so an epoch's resolution would hide it).
+step 0 and after every step into the members' metric history (``colour_mse/<name>``), which is what a
+relearning curve is drawn from (recovery can take a handful of steps, so an epoch's resolution would
+hide it). Being part of the results, the curves come back from the run cache with the members.
 
 Design decisions:
 - Members keep their identity: results come back in member order, as standalone models with their
   edits reattached, so they can be evaluated exactly like the models that went in.
 - Fine-tuning is a run of the same engine as training (same schedule realisation, optimiser, logging,
-  wandb runs per member), not a second loop.
+  wandb runs per member, run cache), not a second loop.
 
 Deliberately not here: fitting erasers (`ex_color.erasure`), judging recovery (`ex_color.evaluation.recovery`).
 """
@@ -28,10 +31,8 @@ from __future__ import annotations
 
 import copy
 import logging
-import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -40,17 +41,15 @@ from torch import Tensor, nn
 
 from ex_color.erasure import ErasedBottleneck
 from ex_color.model import CNColorMLP
-from ex_color.training.fit import fit
+from ex_color.training.front import train
 from ex_color.training.loop import LoopCallback, TrainLoop
-from ex_color.training.module import TrainingModule
-from ex_color.training.schedule import Schedule
+from ex_color.training.recipe import Recipe
+from ex_color.training.run import MemberSpec, RunResult
+from ex_color.training.settings import RunSettings
 from ex_color.training.stacked import StackedColorMLP
-from ex_color.training.stacked_batches import StackedBatches
-from ex_color.training.tracking import MemberWandbLogger
 from mini.temporal.dopesheet import Dopesheet
-from mini.temporal.timeline import Timeline
 
-__all__ = ['ColourErrors', 'FineTuneMember', 'FineTuneResult', 'StackedEdits', 'fine_tune']
+__all__ = ['COLOUR_METRIC', 'ColourErrors', 'FineTuneMember', 'FineTuneResult', 'colour_errors', 'fine_tune']
 
 log = logging.getLogger(__name__)
 
@@ -86,30 +85,13 @@ class FineTuneMember:
                 )
 
 
-class StackedEdits(nn.Module):
-    """A stack's bottleneck with a per-member edit: member m's unit latents go through ``edits[m]``
-    (then are re-normalised); members without one are left as the normalisation made them."""
-
-    def __init__(self, norm: nn.Module, edits: Sequence[nn.Module | None]):
-        super().__init__()
-        self.norm = norm
-        self.edits = nn.ModuleList([e if e is not None else nn.Identity() for e in edits])
-        self.edited = [e is not None for e in edits]
-
-    def forward(self, h: Tensor) -> Tensor:  # [M, B, k]
-        z = self.norm(h)
-        if not any(self.edited):
-            return z
-        return torch.stack(
-            [
-                self.norm(e(z[m])) if on else z[m]
-                for m, (e, on) in enumerate(zip(self.edits, self.edited, strict=True))
-            ]
-        )
+COLOUR_METRIC = 'colour_mse/'
+"""Prefix of the metrics `ColourErrors` records: ``colour_mse/<colour name>``."""
 
 
 class ColourErrors(LoopCallback):
-    """Each member's MSE at named RGB colours, at step 0 and after every training batch."""
+    """Each member's MSE at named RGB colours, at step 0 and after every training step, recorded into
+    the members' metric history as ``colour_mse/<name>`` at that step."""
 
     def __init__(self, colours: Mapping[str, Sequence[float]]):
         if not colours:
@@ -118,8 +100,9 @@ class ColourErrors(LoopCallback):
         self.rgb = torch.tensor([list(map(float, colours[n])) for n in self.names], dtype=torch.float32)
         if self.rgb.ndim != 2 or self.rgb.shape[1] != 3:
             raise ValueError(f'ColourErrors: colours must be RGB triples, got shape {tuple(self.rgb.shape)}')
-        self.records: list[tuple[int, int, str, float]] = []
-        """(member, step, colour, mse)."""
+
+    def describe(self) -> Any:
+        return {'colour_errors': {n: self.rgb[i].tolist() for i, n in enumerate(self.names)}}
 
     @torch.no_grad()
     def _record(self, loop: TrainLoop) -> None:
@@ -136,21 +119,35 @@ class ColourErrors(LoopCallback):
             mse = ((y - x) ** 2).mean(-1).cpu()  # [M, C]
         finally:
             net.train(was)
-        step = loop.engine.global_step
-        for m in range(mse.shape[0]):
-            self.records += [(m, step, name, float(mse[m, c])) for c, name in enumerate(self.names)]
+        values: dict[str, list[float | None]] = {
+            f'{COLOUR_METRIC}{name}': mse[:, c].tolist() for c, name in enumerate(self.names)
+        }
+        loop.engine.record_values(loop.engine.global_step, values)
 
     def on_fit_start(self, loop: TrainLoop) -> None:
-        if not any(r[1] == loop.engine.global_step for r in self.records):
+        if loop.engine.global_step == 0:
             self._record(loop)
 
     def on_step_end(self, loop: TrainLoop) -> None:
         self._record(loop)
 
-    def frame(self, names: Sequence[str]) -> pd.DataFrame:
-        df = pd.DataFrame(self.records, columns=['member', 'step', 'colour', 'mse'])
-        df['member'] = [names[i] for i in df['member']]
-        return df
+
+def colour_errors(run: RunResult) -> pd.DataFrame:
+    """Rows (member, step, colour, mse) of the `ColourErrors` a run recorded."""
+    frames = []
+    for m in run:
+        h = m.history[m.history['metric'].str.startswith(COLOUR_METRIC)]
+        frames.append(
+            pd.DataFrame(
+                {
+                    'member': m.name,
+                    'step': h['step'].to_numpy(),
+                    'colour': h['metric'].str.removeprefix(COLOUR_METRIC).to_numpy(),
+                    'mse': h['value'].to_numpy(),
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
 
 
 @dataclass
@@ -177,20 +174,6 @@ def _split(model: CNColorMLP) -> tuple[CNColorMLP, nn.Module | None]:
     return plain, None
 
 
-def _freeze(net: StackedColorMLP, members: Sequence[FineTuneMember]) -> None:
-    """Zero the gradient of every frozen entry of every member, before any optimiser sees it."""
-    names = {key for m in members for key in m.frozen}
-    for key in sorted(names):
-        param = getattr(net, net.param_name(key.rsplit('.', 1)[0], key.rsplit('.', 1)[1]))
-        masks = [m.frozen.get(key, torch.zeros(param.shape[1:], dtype=torch.bool)) for m in members]
-        keep = (~torch.stack(masks)).to(param.dtype)
-
-        def hook(grad: Tensor, keep: Tensor = keep) -> Tensor:
-            return grad * keep.to(grad.device)
-
-        param.register_hook(hook)
-
-
 def fine_tune(
     members: Sequence[FineTuneMember],
     *,
@@ -205,11 +188,12 @@ def fine_tune(
     progress: bool = True,
     threads: int | None = 1,
     device: str = 'cpu',
-    wandb_dir: str | Path | None = None,
+    settings: RunSettings | None = None,
 ) -> FineTuneResult:
     """Fine-tune every member on the reconstruction loss under `dopesheet` (its ``lr`` column), with
-    its deletion in place; `make_data(seed)` gives a member's (training, validation or None) batches;
-    `colours` (name -> RGB) are tracked in `colour_errors`."""
+    its deletion in place, through `train`; `make_data(seed)` gives a member's (training, validation or
+    None) batches; `colours` (name -> RGB) are tracked in `colour_errors`. `settings`, when given,
+    replaces the run settings the other arguments make (e.g. to change the cache)."""
     members = list(members)
     if not members:
         raise ValueError('fine_tune: no members given')
@@ -217,63 +201,34 @@ def fine_tune(
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
         raise ValueError(f'fine_tune: member names must be unique; repeated: {dupes}')
-    start = time.perf_counter()
-    timeline = Timeline(dopesheet)
-    schedule = Schedule.stack([Schedule.build(dopesheet, [], member=n, timeline=timeline) for n in names])
-    plain, edits = zip(*(_split(m.model) for m in members), strict=True)
-    net = StackedColorMLP(list(plain))
-    stacked_edits = StackedEdits(net.bottleneck, list(edits))
-    net.bottleneck = stacked_edits
-    _freeze(net, members)
-    net.train()  # the members may arrive in eval mode (as evaluated); they train here
-    module = TrainingModule(net, schedule, nn.MSELoss(), [], member_names=names)
-    data = [make_data(m.seed) for m in members]
-    n_val = sum(v is not None for _, v in data)
-    if n_val not in (0, len(data)):
+    shapes = {(m.model.k_bottleneck, m.model.n_nonlinear) for m in members}
+    if len(shapes) != 1:
         raise ValueError(
-            f'fine_tune: make_data returned validation data for {n_val} of {len(data)} members; need all or none'
+            f'fine_tune: the members have different shapes (k_bottleneck, n_nonlinear): {sorted(shapes)}'
         )
-    batches = StackedBatches([t for t, _ in data], role='training')
-    val = StackedBatches([v for _, v in data if v is not None], role='validation') if n_val else None
-    tracker = ColourErrors(colours or {'red': (1.0, 0.0, 0.0)})
-    logger = MemberWandbLogger(
-        [f'{run_name} · {n}' for n in names],
-        group=run_name,
-        project=project,
-        configs=[
-            {
-                'member': m.name,
-                'seed': m.seed,
-                'frozen': sorted(m.frozen),
-                'edit': type(e).__name__ if e else None,
-            }
-            for m, e in zip(members, edits, strict=True)
-        ],
-        job_type='fine-tune',
-        mode=wandb_mode,
-        save_dir=Path(wandb_dir) if wandb_dir is not None else None,
-    )
+    ((k, n),) = shapes
+    split = [_split(m.model) for m in members]
+    specs = [
+        MemberSpec(
+            m.seed,
+            name=m.name,
+            start={key: v.detach().clone() for key, v in plain.state_dict().items()},
+            frozen=m.frozen,
+            edit=edit,
+        )
+        for m, (plain, edit) in zip(members, split, strict=True)
+    ]
+    recipe = Recipe(run_name, (), make_data, k, n, dopesheet=dopesheet, project=project)
+    if settings is None:
+        settings = RunSettings(
+            max_steps=max_steps, log_every_n_steps=log_every_n_steps, tracking=wandb_mode, job_type='fine-tune',
+            progress=progress, threads=threads, device=device,
+        )  # fmt: skip
     log.info('Fine-tuning %d member%s', len(members), '' if len(members) == 1 else 's')
-    fit(
-        module,
-        batches,
-        val,
-        run_name=run_name,
-        project=project,
-        max_steps=max_steps,
-        log_every_n_steps=log_every_n_steps,
-        logger=logger,
-        progress=progress,
-        callbacks=[tracker],
-        threads=threads,
-        device=device,
+    tracker = ColourErrors(colours or {'red': (1.0, 0.0, 0.0)})
+    result = train(recipe, specs, settings, callbacks=[tracker])
+    history = pd.concat(
+        [m.history[~m.history['metric'].str.startswith(COLOUR_METRIC)].assign(member=m.name) for m in result],
+        ignore_index=True,
     )
-    net.cpu()
-    models = []
-    for i, edit in enumerate(edits):
-        model = net.member(i)
-        if edit is not None:
-            model.bottleneck = ErasedBottleneck(model.bottleneck, copy.deepcopy(stacked_edits.edits[i]).cpu())
-        models.append(model.eval())
-    history = pd.concat([module.history(i).assign(member=n) for i, n in enumerate(names)], ignore_index=True)
-    return FineTuneResult(names, models, tracker.frame(names), history, time.perf_counter() - start)
+    return FineTuneResult(names, [m.model for m in result], colour_errors(result), history, result.seconds)

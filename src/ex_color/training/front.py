@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from ex_color.training.cache import MemberCache, member_key
+from ex_color.training.loop import LoopCallback
 from ex_color.training.recipe import Recipe
 from ex_color.training.remote import train_members_on
 from ex_color.training.run import MemberResult, MemberSpec, RunResult, check_specs, train_members
@@ -101,7 +102,13 @@ class _Plan:
     start: float
 
 
-def _plan(recipe: Recipe, members: Iterable[MemberSpec | int], settings: RunSettings, label: str) -> _Plan:
+def _plan(
+    recipe: Recipe,
+    members: Iterable[MemberSpec | int],
+    settings: RunSettings,
+    label: str,
+    callbacks: Sequence[LoopCallback] = (),
+) -> _Plan:
     if not isinstance(recipe, Recipe):
         raise TypeError(f'recipe must be a Recipe, got {type(recipe).__name__}')
     if not isinstance(settings, RunSettings):
@@ -111,7 +118,9 @@ def _plan(recipe: Recipe, members: Iterable[MemberSpec | int], settings: RunSett
     start = time.perf_counter()
     run_name = f'{recipe.name} ({label})' if label else recipe.name
     cache = MemberCache(settings.cache_dir) if settings.caching else None
-    keys = [member_key(recipe, s, settings.weight_settings()) for s in specs] if cache else []
+    recorded = [d for c in callbacks if (d := c.describe()) is not None]  # what callbacks add to results
+    weight_settings = settings.weight_settings() | ({'callbacks': recorded} if recorded else {})
+    keys = [member_key(recipe, s, weight_settings) for s in specs] if cache else []
     found: dict[int, MemberResult] = {}
     if cache is not None and not settings.force:
         for i, key in enumerate(keys):
@@ -168,16 +177,22 @@ def train(
     settings: RunSettings | None = None,
     *,
     label: str = '',
+    callbacks: Sequence[LoopCallback] = (),
 ) -> RunResult:
     """Train (or load from the run cache) every member of `members` under `recipe`, in this process
     or over `settings.workers` processes; see the module docstring. `label` tells this run apart from
-    the recipe's others in wandb and logs."""
+    the recipe's others in wandb and logs. `callbacks` run in the loop; one that records into the
+    members' results says so with `LoopCallback.describe`, so that the cache keys on it.
+
+    Fine-tuning is the same call: members that start from given weights (`MemberSpec.start`), keep
+    entries frozen (`frozen`) or an edit in place (`edit`)."""
     settings = RunSettings() if settings is None else settings
-    plan = _plan(recipe, members, settings, label)
+    plan = _plan(recipe, members, settings, label, callbacks)
     trained: list[MemberResult] = []
     if plan.todo:
         kwargs = _run_settings(recipe, settings, plan.run_name)
-        result = train_members([plan.specs[i] for i in plan.todo], workers=settings.workers, **kwargs)
+        specs = [plan.specs[i] for i in plan.todo]
+        result = train_members(specs, workers=settings.workers, callbacks=callbacks, **kwargs)
         trained = list(result.members)
     return _finish(plan, trained)
 

@@ -56,6 +56,11 @@ class LoopCallback:
     def on_fit_end(self, loop: TrainLoop) -> None:
         """After the last step, also when the run stopped early at `steps`."""
 
+    def describe(self) -> Any:
+        """What this callback adds to the members' results, as plain values (the run cache keys on
+        it); None, the default, for a callback that only watches."""
+        return None
+
 
 class TrainLoop:
     """Train `engine` on `train_data` for `steps` optimiser steps (see the module docstring)."""

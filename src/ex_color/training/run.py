@@ -19,6 +19,7 @@ Deliberately not here: evaluation of the trained members (see `ex_color.evaluati
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import logging
 import re
@@ -30,8 +31,10 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from torch import nn
+import torch
+from torch import Tensor, nn
 
+from ex_color.erasure import ErasedBottleneck
 from ex_color.loss import RegularizerConfig
 from ex_color.model import CNColorMLP
 from ex_color.seed import set_deterministic_mode
@@ -41,7 +44,7 @@ from ex_color.training.loop import LoopCallback
 from ex_color.training.module import TrainingModule
 from ex_color.training.schedule import Schedule
 from ex_color.training.shards import train_sharded
-from ex_color.training.stacked import StackedColorMLP
+from ex_color.training.stacked import StackedColorMLP, StackedEdits, check_frozen, freeze_entries
 from ex_color.training.stacked_batches import StackedBatches
 from ex_color.training.tracking import MemberWandbLogger
 from mini.temporal.dopesheet import Dopesheet
@@ -70,10 +73,20 @@ class MemberSpec:
     """Scale of named regularisers' scheduled weights (e.g. ``{'reg-anchor': 2.0}``)."""
     name: str | None = None
     """Label in results and wandb; default ``seed-<seed>`` (plus the data and weight settings)."""
+    start: Mapping[str, Tensor] | None = field(default=None, repr=False)
+    """Weights to start from (a `CNColorMLP` state dict): fine-tuning. None: fresh weights from the seed."""
+    frozen: Mapping[str, Tensor] = field(default_factory=dict, repr=False)
+    """Boolean masks by parameter name of entries that must not change (e.g. `surgery.ablation_mask`):
+    their gradients are zeroed before every optimiser step, so they stay exactly as they start."""
+    edit: nn.Module | None = field(default=None, repr=False)
+    """An edit of the member's unit latents kept in every forward pass (an eraser, `erasure.erased`'s
+    edit), re-normalised after; it holds buffers, not parameters, so it is never trained."""
 
     def __post_init__(self) -> None:
         if isinstance(self.seed, bool) or not isinstance(self.seed, int):
             raise TypeError(f'MemberSpec.seed must be an int, got {self.seed!r}')
+        if self.edit is not None and any(True for _ in self.edit.parameters()):
+            raise ValueError(f'MemberSpec {self.label}: edit has parameters; an edit must hold buffers only')
         if self.dopesheet is not None and not isinstance(self.dopesheet, Dopesheet):
             raise TypeError(
                 f'MemberSpec.dopesheet must be a Dopesheet or None, got {type(self.dopesheet).__name__}'
@@ -95,12 +108,29 @@ class MemberSpec:
 
     def describe(self) -> dict[str, Any]:
         """The spec as plain values (wandb config, tables)."""
-        return {
+        out: dict[str, Any] = {
             'seed': self.seed,
             'dopesheet': self.dopesheet.source if self.dopesheet is not None else None,
             'data': dict(self.data),
             'weights': dict(self.weights),
         }
+        if self.start is not None:
+            out['start'] = tensors_digest(self.start)
+        if self.frozen:
+            out['frozen'] = sorted(self.frozen)
+        if self.edit is not None:
+            out['edit'] = type(self.edit).__name__
+        return out
+
+
+def tensors_digest(tensors: Mapping[str, Tensor]) -> str:
+    """sha256 of named tensors (names, dtypes, shapes and bytes), for keys and configs."""
+    h = hashlib.sha256()
+    for key in sorted(tensors):
+        t = tensors[key].detach().cpu().contiguous()
+        h.update(f'{key}:{t.dtype}:{tuple(t.shape)}'.encode())
+        h.update(t.numpy().tobytes())
+    return h.hexdigest()[:16]
 
 
 def seeds(values: Iterable[int], **shared: Any) -> list[MemberSpec]:
@@ -128,15 +158,18 @@ class MemberResult:
     """(k_bottleneck, n_nonlinear) of the model."""
     checkpoint: Path | None = None
     """Where the weights were saved, when the run had a `checkpoint_dir`."""
+    edit: nn.Module | None = field(default=None, repr=False)
+    """The edit the member trained with in place (`MemberSpec.edit`), as the run left it."""
 
     @property
     def model(self) -> CNColorMLP:
         """A fresh `CNColorMLP` with the trained weights (eval mode)."""
-        import torch
 
         with torch.random.fork_rng(devices=[]):
             model = CNColorMLP(self.shape[0], n_nonlinear=self.shape[1])
         model.load_state_dict(self.state)
+        if self.edit is not None:  # the member trained with its edit in place: it keeps it
+            model.bottleneck = ErasedBottleneck(model.bottleneck, copy.deepcopy(self.edit).cpu())
         return model.eval()
 
 
@@ -308,7 +341,16 @@ def train_members(
     models, train_sets, val_sets = [], [], []
     for s, name in zip(specs, names, strict=True):
         set_deterministic_mode(s.seed, verbose=False)
-        models.append(CNColorMLP(k_bottleneck, n_nonlinear=n_nonlinear))
+        model = CNColorMLP(k_bottleneck, n_nonlinear=n_nonlinear)
+        if s.start is not None:
+            try:
+                model.load_state_dict(dict(s.start))
+            except RuntimeError as e:
+                raise ValueError(
+                    f'member {name}: start weights do not fit CNColorMLP({k_bottleneck}, n_nonlinear={n_nonlinear}): {e}'
+                ) from None
+        check_frozen(model, s.frozen, name)
+        models.append(model)
         try:
             train_data, val_data = make_data(s.seed, **dict(s.data))
         except TypeError as e:
@@ -323,6 +365,10 @@ def train_members(
             f'make_data returned validation data for {n_val} of {len(specs)} members; need all or none'
         )
     net = StackedColorMLP(models)
+    if any(s.edit is not None for s in specs):
+        net.bottleneck = StackedEdits(net.bottleneck, [copy.deepcopy(s.edit) for s in specs])
+    if any(s.frozen for s in specs):
+        freeze_entries(net, [s.frozen for s in specs])
     module = TrainingModule(net, schedule, nn.MSELoss(), regularizers, member_names=names)
     train_batches = StackedBatches(train_sets, role='training')
     val_batches = StackedBatches([v for v in val_sets if v is not None], role='validation') if n_val else None
@@ -360,6 +406,7 @@ def train_members(
     net.cpu()
     engine = module.engine
     histories, finals = engine.member_histories(), engine.member_final_metrics()
+    edits = net.bottleneck.member_edits() if isinstance(net.bottleneck, StackedEdits) else [None] * len(specs)
     results = [
         MemberResult(
             spec=s,
@@ -369,6 +416,7 @@ def train_members(
             label_counts=fitted.member_label_counts[i],
             state=net.member_state(i),
             shape=(k_bottleneck, n_nonlinear),
+            edit=edits[i],
         )
         for i, (s, name) in enumerate(zip(specs, names, strict=True))
     ]

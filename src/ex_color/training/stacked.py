@@ -26,7 +26,8 @@ Deliberately not here: training logic, regularisers, and architectures other tha
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+import copy
+from collections.abc import Collection, Mapping, Sequence
 from typing import cast
 
 import torch
@@ -179,3 +180,56 @@ class StackedColorMLP(nn.Module):
             f'n_members={self.n_members}, k_bottleneck={self.k_bottleneck}, k_codec={self.k_codec}, '
             f'n_nonlinear={self.n_nonlinear}'
         )
+
+
+class StackedEdits(nn.Module):
+    """A stack's bottleneck with a per-member edit: member m's unit latents go through ``edits[m]``
+    (then are re-normalised); members without one are left as the normalisation made them."""
+
+    def __init__(self, norm: nn.Module, edits: Sequence[nn.Module | None]):
+        super().__init__()
+        self.norm = norm
+        self.edits = nn.ModuleList([e if e is not None else nn.Identity() for e in edits])
+        self.edited = [e is not None for e in edits]
+
+    def member_edits(self) -> list[nn.Module | None]:
+        """Each member's edit as it is now (copies, on the CPU), None for members without one."""
+        return [copy.deepcopy(e).cpu() if on else None for e, on in zip(self.edits, self.edited, strict=True)]
+
+    def forward(self, h: Tensor) -> Tensor:  # [M, B, k]
+        z = self.norm(h)
+        if not any(self.edited):
+            return z
+        return torch.stack(
+            [
+                self.norm(e(z[m])) if on else z[m]
+                for m, (e, on) in enumerate(zip(self.edits, self.edited, strict=True))
+            ]
+        )
+
+
+def check_frozen(model: nn.Module, frozen: Mapping[str, Tensor], member: str) -> None:
+    """Every mask of `frozen` names a parameter of `model` and has its shape, as a bool tensor."""
+    params = dict(model.named_parameters())
+    for key, mask in frozen.items():
+        if key not in params:
+            raise KeyError(f'member {member}: frozen names no parameter {key!r}; have {sorted(params)}')
+        if not isinstance(mask, Tensor) or mask.dtype != torch.bool or mask.shape != params[key].shape:
+            got = f'{mask.dtype} {tuple(mask.shape)}' if isinstance(mask, Tensor) else type(mask).__name__
+            raise ValueError(
+                f'member {member}: frozen[{key!r}] must be a bool mask of shape {tuple(params[key].shape)}, got {got}'
+            )
+
+
+def freeze_entries(net: StackedColorMLP, frozen: Sequence[Mapping[str, Tensor]]) -> None:
+    """Zero the gradient of every frozen entry of every member, before any optimiser sees it."""
+    for key in sorted({k for masks in frozen for k in masks}):
+        layer, kind = key.rsplit('.', 1)
+        param = getattr(net, net.param_name(layer, kind))
+        masks = [m.get(key, torch.zeros(param.shape[1:], dtype=torch.bool)) for m in frozen]
+        keep = (~torch.stack(masks)).to(param.dtype)
+
+        def hook(grad: Tensor, keep: Tensor = keep) -> Tensor:
+            return grad * keep.to(grad.device)
+
+        param.register_hook(hook)
