@@ -40,6 +40,7 @@ from torch import nn
 from ex_color.data.color_cube import ColorCube
 from ex_color.evaluation.correlation import error_correlation
 from ex_color.evaluation.cube import evaluate_cube, named_color_errors, named_color_table
+from ex_color.evaluation.numbers import g, median_interval
 from ex_color.model import CNColorMLP, L2Norm
 from ex_color.runtime import fast_cpu_math
 from ex_color.surgery import ablate
@@ -190,10 +191,6 @@ def metrics_table(by_seed: Mapping[int, Mapping[str, float]]) -> pd.DataFrame:
     return df
 
 
-def _fmt(v: float) -> str:
-    return f'{v:.2g}'
-
-
 def distribution_table(
     df: pd.DataFrame, *, highlight: int = 0, metrics: Sequence[str] | None = None
 ) -> pd.DataFrame:
@@ -215,10 +212,10 @@ def distribution_table(
             else values < values[highlight]
         )
         rows[METRICS[m]] = {
-            'median [IQR]': f'{_fmt(med)} [{_fmt(q1)}, {_fmt(q3)}]',
+            'median [IQR]': median_interval(med, q1, q3),
             'threshold': '' if th is None else th.label,
             'pass rate': '' if th is None else f'{int(df[f"pass:{th.label}"].sum())}/{n}',
-            f'seed {highlight}': _fmt(float(values[highlight])),
+            f'seed {highlight}': g(float(values[highlight])),
             f'seed {highlight} rank (1 = worst)': f'{int(worse.sum()) + 1}/{n}',
         }
     table = pd.DataFrame.from_dict(rows, orient='index')

@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from ex_color.evaluation.ablation import METRICS
-from ex_color.experiments.report import RESULT_METRICS, RESULTS_MIME, g
+from ex_color.evaluation.numbers import median_interval
+from ex_color.experiments.report import RESULT_METRICS, RESULTS_MIME
 from utils.atomic import write_atomic
 
 __all__ = ['check_record', 'read_results', 'render_table', 'update_readme']
@@ -103,7 +104,7 @@ def render_table(records: Sequence[tuple[Path, dict[str, Any]]], readme_dir: Pat
         cells = [f'[{rec["title"]}]({link})', rec['description'], f'{rec["passed"]}/{rec["seeds"]}']
         for m in RESULT_METRICS:
             q1, med, q3 = rec['quartiles'][m]
-            cells.append(f'{g(med)} [{g(q1)}, {g(q3)}]')
+            cells.append(median_interval(med, q1, q3))
         lines.append('| ' + ' | '.join(cells) + ' |')
     return '\n'.join(lines)
 

@@ -17,10 +17,12 @@ import numpy as np
 import pandas as pd
 
 from ex_color.evaluation.ablation import METRICS, THRESHOLDS, AblationSummary, PairedTest
+from ex_color.evaluation.numbers import g, median_interval, quartiles
 
 __all__ = [
     'cases_table',
     'environment',
+    'g',
     'one_seed_markdown',
     'over_seeds_markdown',
     'paired_markdown',
@@ -33,11 +35,6 @@ __all__ = [
 
 ALPHA = 0.05
 """Significance level the paired comparisons are read at."""
-
-
-def g(v: float) -> str:
-    """Two significant figures."""
-    return f'{v:.2g}'
 
 
 def one_seed_markdown(summary: AblationSummary, seed: int) -> str:
@@ -54,8 +51,8 @@ def one_seed_markdown(summary: AblationSummary, seed: int) -> str:
 
 
 def _quartiles(values: pd.Series) -> str:
-    q1, med, q3 = np.quantile(values.astype(float), [0.25, 0.5, 0.75])
-    return f'{g(med)} (IQR {g(q1)}–{g(q3)})'
+    q1, med, q3 = quartiles(values)
+    return median_interval(med, q1, q3, prose='IQR')
 
 
 def over_seeds_markdown(df: pd.DataFrame, *, name: str = '', highlight: int = 0) -> str:
@@ -145,9 +142,7 @@ def publish_results(nbid: str, title: str, description: str, df: pd.DataFrame) -
         'description': description,
         'seeds': n,
         'passed': passed,
-        'quartiles': {
-            m: [float(v) for v in np.quantile(df[m].astype(float), [0.25, 0.5, 0.75])] for m in RESULT_METRICS
-        },
+        'quartiles': {m: list(quartiles(df[m])) for m in RESULT_METRICS},
     }
     text = f'Results recorded for the README ({n} seeds, {passed} meet every threshold).'
     display({RESULTS_MIME: payload, 'text/plain': text}, raw=True)
@@ -249,8 +244,8 @@ def cases_table(by_case: Mapping[str, pd.DataFrame], labels: Mapping[str, str] |
     for case, df in by_case.items():
         cells = []
         for m in metrics:
-            q1, med, q3 = np.quantile(df[m].astype(float), [0.25, 0.5, 0.75])
-            cells.append(f'{g(med)} [{g(q1)}, {g(q3)}]')
+            q1, med, q3 = quartiles(df[m])
+            cells.append(median_interval(med, q1, q3))
         lines.append(
             f'| {labels.get(case, case)} | ' + ' | '.join(cells) + f' | {int(df["pass"].sum())}/{len(df)} |'
         )

@@ -1,0 +1,36 @@
+"""How numbers are written in tables, prose and the README: one formatter each.
+
+* `g`: two significant figures (``0.00017``, ``0.37``, ``1.7e+02``);
+* `median_interval`: a median with its interval, ``0.37 [0.12, 0.47]`` in tables, or
+  ``0.37 (IQR 0.12–0.47)`` in prose;
+* `quartiles`: the 25th, 50th and 75th percentiles of some values, in that order.
+
+Deliberately not here: which interval a claim needs (quartiles describe a spread; the claims
+themselves are the statistics modules' business).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+
+__all__ = ['g', 'median_interval', 'quartiles']
+
+
+def g(v: float) -> str:
+    """Two significant figures."""
+    return f'{v:.2g}'
+
+
+def quartiles(values: Iterable[float]) -> tuple[float, float, float]:
+    """(25th percentile, median, 75th percentile) of `values`."""
+    q1, med, q3 = np.quantile(np.asarray(list(values), dtype=float), [0.25, 0.5, 0.75])
+    return float(q1), float(med), float(q3)
+
+
+def median_interval(median: float, low: float, high: float, *, prose: str | None = None) -> str:
+    """``median [low, high]``; with ``prose='IQR'``, ``median (IQR low–high)``."""
+    if prose is not None:
+        return f'{g(median)} ({prose} {g(low)}–{g(high)})'
+    return f'{g(median)} [{g(low)}, {g(high)}]'
