@@ -2,12 +2,18 @@
 
 A run is a list of `MemberSpec`s. Each member has its own seed and may have its own dopesheet (same
 step count; any values, the learning rate included), its own data (``make_data(seed, **spec.data)``,
-e.g. a label-rate scale) and its own regulariser weight scales. All members are trained side by side
-by one `TrainingModule` over a `StackedColorMLP`, under Lightning; member m of a mixed run equals
-the one-member run of member m's spec (the tests compare them at every logged window).
+e.g. a label-rate scale) and its own regulariser weight scales; a member may also start from given
+weights, keep entries frozen or an edit in place (fine-tuning). All members are trained side by side
+over a `StackedColorMLP` by the project's loop (`fit`, `ex_color.training.loop`); member m of a mixed
+run equals the one-member run of member m's spec (the tests compare them at every logged window,
+and a stack of one and a stack of many give the same bits).
 
 Member m is built exactly as the single-model notebooks build a model: ``set_deterministic_mode(seed)``,
-then ``CNColorMLP(k_bottleneck, n_nonlinear=n_nonlinear)``, then its data, in that order.
+then ``CNColorMLP(k_bottleneck, n_nonlinear=n_nonlinear)`` (loaded with ``spec.start`` when given),
+then its data, in that order.
+
+Most callers want the front door instead (`ex_color.training.front.train`: recipes, run settings and
+the run cache); this is the engine run it makes.
 
 With ``workers > 1`` the members are split into contiguous shards trained in worker processes (both
 cores of a laptop; see `ex_color.training.shards`), and merged back in member order; results are
