@@ -110,7 +110,7 @@ def test_a_damaged_cache_entry_is_an_error_that_names_its_file(recipe, settings)
 
 def test_editing_the_training_loop_changes_every_members_key(tmp_path, recipe):
     # In a copy of the source tree: the key of the same member under the same recipe changes when
-    # the loop's source does, and does not when a figure module's does.
+    # the loop's code does, and does not when only its prose or a figure module's code does.
     copy = tmp_path / 'src'
     shutil.copytree(ROOT / 'src', copy, ignore=shutil.ignore_patterns('__pycache__'))
     script = (
@@ -131,10 +131,14 @@ def test_editing_the_training_loop_changes_every_members_key(tmp_path, recipe):
 
     before = key()
     with (copy / 'ex_color/vis/boxplot.py').open('a') as f:
-        f.write('\n# a figure changed\n')
+        f.write('\nFIGURE_CHANGED = 1\n')
+    with (copy / 'ex_color/training/loop.py').open('a') as f:
+        f.write('\n# only a comment and a docstring change: no code\n')
+    loop = (copy / 'ex_color/training/loop.py').read_text()
+    (copy / 'ex_color/training/loop.py').write_text(loop.replace('the project', 'this project', 1))
     assert key() == before
     with (copy / 'ex_color/training/loop.py').open('a') as f:
-        f.write('\n# the loop changed\n')
+        f.write('\nLOOP_CHANGED = 1\n')
     assert key() != before
 
 

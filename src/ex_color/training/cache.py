@@ -4,10 +4,11 @@ A member's weights are a function of: the recipe (`Recipe.describe`), the member
 that reach the weights or the records (`RunSettings.weight_settings`), and the code and machine that
 train it. The key is a sha256 over all of those:
 
-* **the library's source**: every ``.py`` file of the packages that train (`ex_color.training`,
+* **the library's code**: every ``.py`` file of the packages that train (`ex_color.training`,
   `ex_color.loss`, `ex_color.data`, the model and its helpers, the experiments' declarations
-  ``ex_color/experiments/ex_*.py``, and `mini.temporal`); editing the training loop retrains every
-  member, editing a figure retrains none;
+  ``ex_color/experiments/ex_*.py``, and `mini.temporal`), as its syntax tree without comments or
+  docstrings; editing the training loop's code retrains every member, editing its prose or a
+  figure retrains none;
 * **torch's version and the CPU's capability** (AVX2 and AVX512 round differently, and training is
   chaotic in float rounding), so a cache copied to another machine trains afresh.
 
@@ -24,6 +25,7 @@ Deliberately not here: deciding which members to train (`ex_color.training.front
 
 from __future__ import annotations
 
+import ast
 import functools
 import hashlib
 import json
@@ -72,7 +74,7 @@ def library_digest() -> str:
     h = hashlib.sha256()
     for path in sorted(files):
         h.update(str(path.relative_to(src)).encode())
-        h.update(path.read_bytes())
+        h.update(_code_of(path).encode())
     h.update(torch.__version__.encode())
     h.update(str(torch.backends.cpu.get_cpu_capability()).encode())
     return h.hexdigest()
@@ -89,6 +91,23 @@ def _plain(value: Any) -> Any:
     if isinstance(value, float | int | str | bool) or value is None:
         return value
     return repr(value)
+
+
+def _code_of(path: Path) -> str:
+    """A module's code without its comments, docstrings or layout: editing prose retrains nothing."""
+    tree = ast.parse(path.read_text(), str(path))
+    for node in ast.walk(tree):
+        body = getattr(node, 'body', None)
+        if (
+            isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+            and isinstance(body, list)
+            and body
+            and isinstance(body[0], ast.Expr)
+            and isinstance(body[0].value, ast.Constant)
+            and isinstance(body[0].value.value, str)
+        ):
+            node.body = body[1:] or [ast.Pass()]
+    return ast.dump(tree, include_attributes=False)
 
 
 def member_key(recipe: Recipe, spec: MemberSpec, settings: Mapping[str, Any]) -> str:
