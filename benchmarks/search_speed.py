@@ -24,7 +24,8 @@ from ex_color.evaluation.ablation import THRESHOLDS, ablation_metrics
 from ex_color.experiments import ex_2_10
 from ex_color.experiments.common import evaluation_cubes
 from ex_color.search import Objective, ScheduleSearch
-from ex_color.training.run import MemberSpec, train_members
+from ex_color.training.run import train_members
+from ex_color.training.specs import MemberSpec
 from mini.temporal.template import SearchParam, SheetTemplate
 from utils.paths import project_root
 

@@ -33,7 +33,8 @@ from torch.nn import functional as F
 from ex_color.experiments import ex_2_10
 from ex_color.model import CNColorMLP
 from ex_color.training import StackedBatches, StackedColorMLP, fast_cpu_math
-from ex_color.training.run import seeds, train_members
+from ex_color.training.run import train_members
+from ex_color.training.specs import seeds
 from ex_color.training.terms import per_member_loss, weighted_term
 from mini.temporal.dopesheet import Dopesheet
 from utils.paths import project_root

@@ -20,7 +20,9 @@ from ex_color.data.cube_dataset import CubeDataset, redness
 from ex_color.model import CNColorMLP
 from ex_color.seed import set_deterministic_mode
 from ex_color.training import FixedBatches, RandomBatches, TrainingModule, fit
-from ex_color.training.run import MemberSpec, RunResult, train_members
+from ex_color.training.results import RunResult
+from ex_color.training.run import train_members
+from ex_color.training.specs import MemberSpec
 from mini.temporal.dopesheet import Dopesheet
 from tests.training_helpers import regularizers
 

@@ -12,7 +12,9 @@ from ex_color.capture import capture
 from ex_color.loss import AxisAlignedSubspace, RegularizerConfig, Separate
 from ex_color.model import CNColorMLP
 from ex_color.training import FixedBatches, RandomBatches, StackedBatches, StackedColorMLP
-from ex_color.training.run import MemberSpec, RunResult, seeds, train_members
+from ex_color.training.results import RunResult
+from ex_color.training.run import train_members
+from ex_color.training.specs import MemberSpec, seeds
 from mini.temporal.dopesheet import Dopesheet
 
 SHEET = """STEP,PHASE,ACTION,lr,reg-separate,reg-subspace

@@ -18,7 +18,7 @@ import pytest
 import wandb
 
 from ex_color.training import fit, wandb_mode
-from ex_color.training.tracking import tracking_mode
+from ex_color.training.wandb_access import tracking_mode
 from tests.training_helpers import data, module
 
 
@@ -93,7 +93,7 @@ def test_mode_resolution(monkeypatch, tmp_path):
 @pytest.fixture
 def fresh_probe(monkeypatch, tmp_path):
     """No cached probe results, no ~/.netrc, and a server URL that refuses connections at once."""
-    from ex_color.training import tracking
+    from ex_color.training import wandb_access as tracking
 
     monkeypatch.setattr(tracking, '_probed', {})
     monkeypatch.setattr(tracking, '_warned', set())
@@ -136,7 +136,7 @@ def test_explicit_online_without_a_reachable_server_fails_at_once_with_a_hint(fr
 
 def test_a_server_that_never_answers_counts_as_unreachable_after_the_timeout(fresh_probe, monkeypatch):
     # A name lookup that hangs (no DNS answer) ignores socket timeouts; the probe must not wait on it.
-    from ex_color.training import tracking
+    from ex_color.training import wandb_access as tracking
 
     release = threading.Event()
 
@@ -218,7 +218,7 @@ def test_a_reachable_server_keeps_online(fresh_probe, monkeypatch):
 def test_a_server_that_accepts_but_never_answers_records_offline_within_seconds_with_one_warning(
     fresh_probe, monkeypatch, caplog, scheme
 ):
-    from ex_color.training.tracking import PROBE_TIMEOUT_S
+    from ex_color.training.wandb_access import PROBE_TIMEOUT_S
 
     monkeypatch.setenv('WANDB_API_KEY', 'x' * 40)
     with silent_server(scheme) as url, caplog.at_level(logging.WARNING, logger='ex_color.training.tracking'):

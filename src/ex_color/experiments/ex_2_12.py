@@ -35,7 +35,7 @@ from ex_color.experiments import ex_2_10
 from ex_color.model import CNColorMLP
 from ex_color.surgery import ablate, ablation_mask
 from ex_color.training.batches import FixedBatches, RandomBatches
-from ex_color.training.run import MemberSpec
+from ex_color.training.specs import MemberSpec
 
 NBID = '2.12'
 FINETUNE_DOPESHEET = 'ex-2.12-dopesheet-finetune.csv'

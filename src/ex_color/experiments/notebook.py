@@ -35,8 +35,9 @@ from ex_color.training.front import train, train_on
 from ex_color.training.module import LIGHTNING_LOGGERS
 from ex_color.training.recipe import Recipe
 from ex_color.training.remote import shard_trainer
-from ex_color.training.run import MemberResult, MemberSpec, RunResult, seeds
+from ex_color.training.results import MemberResult, RunResult
 from ex_color.training.settings import RunSettings
+from ex_color.training.specs import MemberSpec, seeds
 from mini.experiment import Experiment
 from utils.logging import SimpleLoggingConfig
 

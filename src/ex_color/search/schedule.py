@@ -50,7 +50,8 @@ from ex_color.search.study import (
     study_errors,
     study_lock,
 )
-from ex_color.training.run import MemberResult, MemberSpec, RunResult
+from ex_color.training.results import MemberResult, RunResult
+from ex_color.training.specs import MemberSpec
 from mini.temporal.template import SheetTemplate
 
 log = logging.getLogger(__name__)

@@ -51,7 +51,8 @@ from typing import Any
 import numpy as np
 
 from ex_color.evaluation.ablation import Threshold
-from ex_color.training.run import MemberResult, MemberSpec, RunResult
+from ex_color.training.results import MemberResult, RunResult
+from ex_color.training.specs import MemberSpec
 from mini.temporal.headers import DopesheetError
 from mini.temporal.template import SheetTemplate
 

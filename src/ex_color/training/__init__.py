@@ -9,12 +9,15 @@ from ex_color.training.loop import LoopCallback, TrainLoop
 from ex_color.training.module import TrainingModule
 from ex_color.training.optim import MemberAdam
 from ex_color.training.recipe import Recipe
-from ex_color.training.run import MemberResult, MemberSpec, RunResult, seeds, train_members
+from ex_color.training.results import MemberResult, RunResult
+from ex_color.training.run import train_members
 from ex_color.training.schedule import Schedule
 from ex_color.training.settings import RunSettings
+from ex_color.training.specs import MemberSpec, seeds
 from ex_color.training.stacked import StackedColorMLP
 from ex_color.training.stacked_batches import StackedBatches
-from ex_color.training.tracking import MemberWandbLogger, wandb_mode
+from ex_color.training.tracking import MemberWandbLogger
+from ex_color.training.wandb_access import wandb_mode
 
 __all__ = [
     'FitResult',

@@ -37,7 +37,8 @@ from typing import Any
 import torch
 
 from ex_color.training.recipe import Recipe
-from ex_color.training.run import MemberResult, MemberSpec, tensors_digest
+from ex_color.training.results import MemberResult
+from ex_color.training.specs import MemberSpec, tensors_digest
 from utils.atomic import write_with
 from utils.paths import runs_root
 

@@ -44,8 +44,9 @@ from ex_color.model import CNColorMLP
 from ex_color.training.front import train
 from ex_color.training.loop import LoopCallback, TrainLoop
 from ex_color.training.recipe import Recipe
-from ex_color.training.run import MemberSpec, RunResult
+from ex_color.training.results import RunResult
 from ex_color.training.settings import RunSettings
+from ex_color.training.specs import MemberSpec
 from ex_color.training.stacked import StackedColorMLP
 from mini.temporal.dopesheet import Dopesheet
 

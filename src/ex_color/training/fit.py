@@ -10,7 +10,7 @@ What it settles so notebooks need not:
   produces subnormal floats that are slow to compute with); both are restored afterwards;
 * one progress bar for the whole fit;
 * tracking: a wandb run for one member, or a `MemberWandbLogger` (one wandb run per member, grouped)
-  for many, in the mode `tracking.wandb_mode` resolves, finished when the fit ends, also when it
+  for many, in the mode `wandb_access.wandb_mode` resolves, finished when the fit ends, also when it
   raises (with exit code 1), so re-running a cell starts fresh;
 * label accounting (`LabelCounts`), logged per epoch and summarised in one log line;
 * checkpoints: ``save_checkpoint=path`` writes one when the fit stops (at `max_steps` or the end),

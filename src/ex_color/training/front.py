@@ -39,8 +39,10 @@ from ex_color.training.cache import MemberCache, member_key
 from ex_color.training.loop import LoopCallback
 from ex_color.training.recipe import Recipe
 from ex_color.training.remote import train_members_on
-from ex_color.training.run import MemberResult, MemberSpec, RunResult, check_specs, train_members
+from ex_color.training.results import MemberResult, RunResult
+from ex_color.training.run import train_members
 from ex_color.training.settings import RunSettings
+from ex_color.training.specs import MemberSpec, check_specs
 from utils.paths import project_root
 
 __all__ = ['as_specs', 'cached_path', 'train', 'train_on']

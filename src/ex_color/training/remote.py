@@ -21,7 +21,7 @@ The shard function is registered with `shard_trainer` before the session starts 
 app from the registrations); it runs `train_members` from this package, so the container's image must
 hold the project's packages (``project_packages()`` in the image recipe).
 
-Tracking: the mode is resolved once, here (`tracking.tracking_mode`, with its reachability probe),
+Tracking: the mode is resolved once, here (`wandb_access.tracking_mode`, with its reachability probe),
 and every shard runs in it. `shard_trainer` forwards this machine's wandb credentials (``WANDB_API_KEY``
 from the environment or ``wandb login``, and ``WANDB_BASE_URL``) to the containers as a Modal secret,
 so online runs are made as the user. Offline runs are written by each shard into a temporary folder,
@@ -41,15 +41,12 @@ from pathlib import Path
 from typing import Any
 
 from ex_color.training.fit import positive_int
-from ex_color.training.run import MemberSpec, RunResult, check_specs, train_members
+from ex_color.training.results import RunResult
+from ex_color.training.run import train_members
 from ex_color.training.shards import ReportSteps, ShardBar, split
-from ex_color.training.tracking import (
-    local_wandb_dir,
-    pack_runs,
-    tracking_mode,
-    unpack_runs,
-    with_credentials,
-)
+from ex_color.training.specs import MemberSpec, check_specs
+from ex_color.training.tracking import local_wandb_dir, pack_runs, unpack_runs
+from ex_color.training.wandb_access import tracking_mode, with_credentials
 
 __all__ = ['shard_trainer', 'train_members_on']
 

@@ -26,30 +26,24 @@ Deliberately not here: evaluation of the trained members (see `ex_color.evaluati
 from __future__ import annotations
 
 import copy
-import hashlib
 import logging
-import re
 import time
-import warnings
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-import torch
-from torch import Tensor, nn
+from torch import nn
 
-from ex_color.erasure import ErasedBottleneck
 from ex_color.loss import RegularizerConfig
 from ex_color.model import CNColorMLP
 from ex_color.seed import set_deterministic_mode
-from ex_color.training.checkpointing import save_members
 from ex_color.training.fit import fit, positive_int, resolve_device
 from ex_color.training.loop import LoopCallback
 from ex_color.training.module import TrainingModule
+from ex_color.training.results import MemberResult, RunResult, save_member_files
 from ex_color.training.schedule import Schedule
 from ex_color.training.shards import train_sharded
+from ex_color.training.specs import MakeData, MemberSpec, check_specs
 from ex_color.training.stacked import StackedColorMLP, StackedEdits, check_frozen, freeze_entries
 from ex_color.training.stacked_batches import StackedBatches
 from ex_color.training.tracking import MemberWandbLogger
@@ -57,216 +51,9 @@ from mini.temporal.dopesheet import Dopesheet
 from mini.temporal.timeline import Timeline
 from utils.atomic import check_writable
 
-__all__ = ['MakeData', 'MemberResult', 'MemberSpec', 'RunResult', 'check_specs', 'seeds', 'train_members']
+__all__ = ['train_members']
 
 log = logging.getLogger(__name__)
-
-MakeData = Callable[..., tuple[Iterable[Any], Iterable[Any] | None]]
-"""``make_data(seed, **spec.data) -> (training batches, validation batches or None)``."""
-
-
-@dataclass(frozen=True)
-class MemberSpec:
-    """What makes one member of a run differ from the others."""
-
-    seed: int
-    """Seeds the member's initial weights and its data."""
-    dopesheet: Dopesheet | None = None
-    """The member's schedule; None uses the run's. Must have the run's number of steps."""
-    data: Mapping[str, Any] = field(default_factory=dict)
-    """Keyword arguments for the run's `make_data` (e.g. ``{'label_scale': 0.5}``)."""
-    weights: Mapping[str, float] = field(default_factory=dict)
-    """Scale of named regularisers' scheduled weights (e.g. ``{'reg-anchor': 2.0}``)."""
-    name: str | None = None
-    """Label in results and wandb; default ``seed-<seed>`` (plus the data and weight settings)."""
-    start: Mapping[str, Tensor] | None = field(default=None, repr=False)
-    """Weights to start from (a `CNColorMLP` state dict): fine-tuning. None: fresh weights from the seed."""
-    frozen: Mapping[str, Tensor] = field(default_factory=dict, repr=False)
-    """Boolean masks by parameter name of entries that must not change (e.g. `surgery.ablation_mask`):
-    their gradients are zeroed before every optimiser step, so they stay exactly as they start."""
-    edit: nn.Module | None = field(default=None, repr=False)
-    """An edit of the member's unit latents kept in every forward pass (an eraser, `erasure.erased`'s
-    edit), re-normalised after; it holds buffers, not parameters, so it is never trained."""
-
-    def __post_init__(self) -> None:
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int):
-            raise TypeError(f'MemberSpec.seed must be an int, got {self.seed!r}')
-        if self.edit is not None and any(True for _ in self.edit.parameters()):
-            raise ValueError(f'MemberSpec {self.label}: edit has parameters; an edit must hold buffers only')
-        if self.dopesheet is not None and not isinstance(self.dopesheet, Dopesheet):
-            raise TypeError(
-                f'MemberSpec.dopesheet must be a Dopesheet or None, got {type(self.dopesheet).__name__}'
-            )
-        for key, value in self.weights.items():
-            if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
-                raise ValueError(f'MemberSpec.weights[{key!r}] must be a number >= 0, got {value!r}')
-
-    @property
-    def label(self) -> str:
-        if self.name is not None:
-            return self.name
-        parts = [f'seed-{self.seed}']
-        parts += [f'{k}={v:g}' if isinstance(v, float) else f'{k}={v}' for k, v in self.data.items()]
-        parts += [f'{k}×{v:g}' for k, v in self.weights.items()]
-        if self.dopesheet is not None:
-            parts.append(Path(self.dopesheet.source).stem)
-        return ' '.join(parts)
-
-    def describe(self) -> dict[str, Any]:
-        """The spec as plain values (wandb config, tables)."""
-        out: dict[str, Any] = {
-            'seed': self.seed,
-            'dopesheet': self.dopesheet.source if self.dopesheet is not None else None,
-            'data': dict(self.data),
-            'weights': dict(self.weights),
-        }
-        if self.start is not None:
-            out['start'] = tensors_digest(self.start)
-        if self.frozen:
-            out['frozen'] = sorted(self.frozen)
-        if self.edit is not None:
-            out['edit'] = type(self.edit).__name__
-        return out
-
-
-def tensors_digest(tensors: Mapping[str, Tensor]) -> str:
-    """sha256 of named tensors (names, dtypes, shapes and bytes), for keys and configs."""
-    h = hashlib.sha256()
-    for key in sorted(tensors):
-        t = tensors[key].detach().cpu().contiguous()
-        h.update(f'{key}:{t.dtype}:{tuple(t.shape)}'.encode())
-        h.update(t.numpy().tobytes())
-    return h.hexdigest()[:16]
-
-
-def seeds(values: Iterable[int], **shared: Any) -> list[MemberSpec]:
-    """One spec per seed, with the same other settings: ``seeds(range(20), data={'label_scale': 2})``."""
-    return [MemberSpec(seed, **shared) for seed in values]
-
-
-@dataclass
-class MemberResult:
-    """One trained member."""
-
-    spec: MemberSpec
-    """What the member was trained with."""
-    name: str
-    """The member's label (unique within the run)."""
-    metrics: dict[str, float]
-    """Latest value of every metric (train: last window; validation: last validation)."""
-    history: pd.DataFrame
-    """Every recorded value: rows (step, metric, value)."""
-    label_counts: dict[str, int]
-    """Samples that carried each active label."""
-    state: dict[str, Any]
-    """The trained weights, a `CNColorMLP` state dict."""
-    shape: tuple[int, int]
-    """(k_bottleneck, n_nonlinear) of the model."""
-    checkpoint: Path | None = None
-    """Where the weights were saved, when the run had a `checkpoint_dir`."""
-    edit: nn.Module | None = field(default=None, repr=False)
-    """The edit the member trained with in place (`MemberSpec.edit`), as the run left it."""
-
-    @property
-    def model(self) -> CNColorMLP:
-        """A fresh `CNColorMLP` with the trained weights (eval mode)."""
-
-        with torch.random.fork_rng(devices=[]):
-            model = CNColorMLP(self.shape[0], n_nonlinear=self.shape[1])
-        model.load_state_dict(self.state)
-        if self.edit is not None:  # the member trained with its edit in place: it keeps it
-            model.bottleneck = ErasedBottleneck(model.bottleneck, copy.deepcopy(self.edit).cpu())
-        return model.eval()
-
-
-@dataclass
-class RunResult:
-    """Every member of a run, in spec order."""
-
-    members: list[MemberResult]
-    """The members."""
-    name: str
-    """The run's name (wandb group)."""
-    seconds: float = 0.0
-    """Wall time of the run."""
-    offline_runs: dict[str, bytes] = field(default_factory=dict, repr=False)
-    """Offline wandb run folders packed by a remote shard, on their way back (`train_members_on`)."""
-    checkpoint: dict[str, Any] | None = field(default=None, repr=False)
-    """The run's checkpoint when it stopped, when asked for (``keep_checkpoint``)."""
-    save_error: str | None = None
-    """Why the members' weight files could not be saved (`checkpoint_dir`), when they could not."""
-    cached: int = 0
-    """How many of the members came from the run cache rather than being trained (`train`)."""
-
-    def __len__(self) -> int:
-        return len(self.members)
-
-    def __getitem__(self, i: int) -> MemberResult:
-        return self.members[i]
-
-    def __iter__(self):
-        return iter(self.members)
-
-    @property
-    def metrics(self) -> pd.DataFrame:
-        """One row per member (index: member name) with its spec's seed and its final metrics."""
-        rows = [{'seed': m.spec.seed, **m.metrics} for m in self.members]
-        return pd.DataFrame(rows, index=pd.Index([m.name for m in self.members], name='member'))
-
-    @property
-    def history(self) -> pd.DataFrame:
-        """Every member's history: rows (member, step, metric, value)."""
-        frames = [m.history.assign(member=m.name) for m in self.members]
-        df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-        return df[['member', 'step', 'metric', 'value']] if len(df) else df
-
-    @property
-    def models(self) -> list[CNColorMLP]:
-        return [m.model for m in self.members]
-
-    def member(self, *, seed: int | None = None, name: str | None = None) -> MemberResult:
-        """The one member with this seed (or this name); an error when none or several match."""
-        if (seed is None) == (name is None):
-            raise TypeError('RunResult.member: give exactly one of seed= and name=')
-        if seed is not None:
-            found = [m for m in self.members if m.spec.seed == seed]
-            what = f'seed {seed}'
-        else:
-            found = [m for m in self.members if m.name == name]
-            what = f'name {name!r}'
-        if len(found) != 1:
-            names = ', '.join(m.name for m in found) if found else 'none'
-            raise LookupError(
-                f'run {self.name!r}: {len(found)} members have {what} ({names}); '
-                + ('ask by name=' if found else f'its members are {[m.name for m in self.members][:6]}')
-            )
-        return found[0]
-
-
-def check_specs(specs: Sequence[MemberSpec]) -> list[MemberSpec]:
-    if isinstance(specs, MemberSpec) or not isinstance(specs, Sequence):
-        raise TypeError(f'members must be a list of MemberSpec, got {type(specs).__name__}')
-    out = list(specs)
-    if not out:
-        raise ValueError('members: the list is empty; a run needs at least one MemberSpec')
-    for i, s in enumerate(out):
-        if not isinstance(s, MemberSpec):
-            raise TypeError(f'members[{i}] must be a MemberSpec, got {type(s).__name__} {s!r}')
-    labels = [s.label for s in out]
-    dupes = sorted({n for n in labels if labels.count(n) > 1})
-    if dupes:
-        raise ValueError(f'members: names must be unique; repeated: {dupes} (give each MemberSpec a name=)')
-    return out
-
-
-def _file_name(label: str) -> str:
-    """A file name for a member's weights, distinct for distinct labels: a label that is not already
-    a safe name gets a digest of itself, so 'trial 1' and 'trial_1' never share a file."""
-    safe = re.sub(r'[^A-Za-z0-9._=-]+', '_', label).strip('_.')
-    if safe == label and safe:
-        return f'{safe}.pt'
-    digest = hashlib.sha256(label.encode()).hexdigest()[:8]
-    return f'{safe or "member"}-{digest}.pt'
 
 
 def train_members(
@@ -430,23 +217,3 @@ def train_members(
     if checkpoint_dir is not None:
         save_member_files(run, Path(checkpoint_dir))
     return run
-
-
-def save_member_files(run: RunResult, folder: Path) -> None:
-    """Save every member's weights into `folder` as one set (`checkpointing.save_members`). When the
-    set cannot be written (a full disk, a folder made read-only mid-run), the folder keeps what it had,
-    the members keep their results in memory, and the run says why in `save_error`, a logged error and
-    a warning."""
-    try:
-        paths = save_members([(_file_name(m.name), m.state) for m in run.members], folder)
-    except OSError as e:
-        run.save_error = str(e)
-        log.error('%s', e)
-        warnings.warn(
-            f'member weights were not saved ({e}); {folder} is as it was, and the results are in memory',
-            RuntimeWarning,
-            stacklevel=3,
-        )
-        return
-    for member, path in zip(run.members, paths, strict=True):
-        member.checkpoint = path

@@ -40,7 +40,7 @@ class RunSettings:
     log_every_n_steps: int = 16
     """Training metrics are recorded as means over windows of this many steps."""
     tracking: str | None = None
-    """wandb mode: 'online', 'offline' or 'disabled'; None resolves it (`tracking.wandb_mode`:
+    """wandb mode: 'online', 'offline' or 'disabled'; None resolves it (`wandb_access.wandb_mode`:
     WANDB_MODE, else online with an API key and a reachable server, else offline)."""
     tags: tuple[str, ...] = ()
     """wandb tags of every member's run."""
