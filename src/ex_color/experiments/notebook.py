@@ -30,7 +30,7 @@ from ex_color.evaluation import evaluate_cube
 from ex_color.evaluation.ablation import distribution_table, seed_metrics
 from ex_color.experiments.common import TestCubes
 from ex_color.experiments.figures import show_latents, show_loss, show_reconstruction, show_seed_metrics
-from ex_color.training.cache import member_key
+from ex_color.training.cache import member_key, member_keys
 from ex_color.training.front import train, train_on
 from ex_color.training.module import LIGHTNING_LOGGERS
 from ex_color.training.recipe import Recipe
@@ -130,8 +130,11 @@ class NotebookTrainer:
     def _same_as_stories(self, recipe: Recipe, result: RunResult) -> None:
         from IPython.display import Markdown, display
 
-        for member in result:
-            story = self.stories.get(member_key(recipe, member.spec, self.settings.weight_settings()))
+        if not self.stories:
+            return
+        keys = member_keys(recipe, [m.spec for m in result], self.settings.weight_settings())
+        for member, key in zip(result, keys, strict=True):
+            story = self.stories.get(key)
             if story is None:
                 continue
             same = story.state.keys() == member.state.keys() and all(

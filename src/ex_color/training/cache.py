@@ -30,7 +30,7 @@ import functools
 import hashlib
 import json
 import pickle
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +42,7 @@ from ex_color.training.specs import MemberSpec, tensors_digest
 from utils.atomic import write_with
 from utils.paths import runs_root
 
-__all__ = ['MemberCache', 'library_digest', 'member_key']
+__all__ = ['MemberCache', 'library_digest', 'member_key', 'member_keys']
 
 _TRAINING_SOURCES = (
     'ex_color/training',
@@ -111,13 +111,16 @@ def _code_of(path: Path) -> str:
     return ast.dump(tree, include_attributes=False)
 
 
-def member_key(recipe: Recipe, spec: MemberSpec, settings: Mapping[str, Any]) -> str:
-    """The cache key of `spec` trained under `recipe` with `settings` (`RunSettings.weight_settings`)."""
+def member_keys(recipe: Recipe, specs: Sequence[MemberSpec], settings: Mapping[str, Any]) -> list[str]:
+    """The cache key of each of `specs` trained under `recipe` with `settings`
+    (`RunSettings.weight_settings`); the recipe, settings and code are described once for them all."""
     described = recipe.describe()
     described.pop('name')  # the name labels runs; it does not reach the weights
-    record = {
-        'recipe': described,
-        'member': {
+    shared = {'recipe': described, 'settings': dict(settings), 'library': library_digest()}
+    base = hashlib.sha256(json.dumps(_plain(shared), sort_keys=True).encode())
+    keys = []
+    for spec in specs:
+        member = {
             'seed': spec.seed,
             'dopesheet': spec.dopesheet.to_dict() if spec.dopesheet is not None else None,
             'data': dict(spec.data),
@@ -125,12 +128,16 @@ def member_key(recipe: Recipe, spec: MemberSpec, settings: Mapping[str, Any]) ->
             'start': tensors_digest(spec.start) if spec.start is not None else None,
             'frozen': tensors_digest(spec.frozen) if spec.frozen else None,
             'edit': _describe_edit(spec.edit),
-        },
-        'settings': dict(settings),
-        'library': library_digest(),
-    }
-    text = json.dumps(_plain(record), sort_keys=True)
-    return hashlib.sha256(text.encode()).hexdigest()
+        }
+        h = base.copy()
+        h.update(json.dumps(_plain(member), sort_keys=True).encode())
+        keys.append(h.hexdigest())
+    return keys
+
+
+def member_key(recipe: Recipe, spec: MemberSpec, settings: Mapping[str, Any]) -> str:
+    """The cache key of `spec` trained under `recipe` with `settings` (`member_keys` for one)."""
+    return member_keys(recipe, [spec], settings)[0]
 
 
 def _describe_edit(edit: Any) -> str | None:

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ex_color.training.cache import MemberCache, member_key
+from ex_color.training.cache import MemberCache, member_key, member_keys
 from ex_color.training.loop import LoopCallback
 from ex_color.training.recipe import Recipe
 from ex_color.training.remote import train_members_on
@@ -122,7 +122,7 @@ def _plan(
     cache = MemberCache(settings.cache_dir) if settings.caching else None
     recorded = [d for c in callbacks if (d := c.describe()) is not None]  # what callbacks add to results
     weight_settings = settings.weight_settings() | ({'callbacks': recorded} if recorded else {})
-    keys = [member_key(recipe, s, weight_settings) for s in specs] if cache else []
+    keys = member_keys(recipe, specs, weight_settings) if cache else []
     found: dict[int, MemberResult] = {}
     if cache is not None and not settings.force:
         for i, key in enumerate(keys):
