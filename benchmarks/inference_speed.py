@@ -5,7 +5,7 @@ Times, in one process, on one torch thread, over the hd cube (120×24×24 = 69,1
 n_nonlinear=2)`` in eval mode:
 
 (a) plain: ``with torch.inference_mode(): model(x)`` on the [69120, 3] float32 tensor;
-(b) infer: ``ex_color.inference.infer(model, x, layer='bottleneck')``, the cube-shaped tensor in,
+(b) infer: ``ex_color.model.inference.infer(model, x, layer='bottleneck')``, the cube-shaped tensor in,
     reconstruction and captured bottleneck latents out;
 (c) evaluate_cube: ``ex_color.evaluation.evaluate_cube(model, cube)``, what the notebooks call; on top
     of (b) it converts the float64 grid to float32, computes the per-cell MSE and builds the new cube.
@@ -45,8 +45,8 @@ import torch
 from ex_color.data.color_cube import ColorCube
 from ex_color.data.cyclic import arange_cyclic
 from ex_color.evaluation import evaluate_cube
-from ex_color.inference import infer
 from ex_color.model import CNColorMLP
+from ex_color.model.inference import infer
 
 MIN_REPEATS = 21
 

@@ -29,8 +29,8 @@ from torch import nn
 
 from ex_color.experiments import ex_2_10
 from ex_color.experiments.common import evaluation_cubes
-from ex_color.inference import infer
 from ex_color.model import CNColorMLP
+from ex_color.model.inference import infer
 from ex_color.seed import set_deterministic_mode
 from ex_color.training import fast_cpu_math
 from ex_color.training.loop import LoopCallback, TrainLoop

@@ -28,6 +28,7 @@ OS than the one running, and groups beyond "runtime" vs "named packages".
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import logging
 from collections.abc import Collection, Iterable
@@ -83,7 +84,7 @@ def project_packages() -> list[str]:
     modules are skipped), so the list can be passed to `modal.Image.add_local_python_source`.
     """
     dist_name = project_distribution().metadata['Name']
-    owners = packages_distributions()
+    owners = _owners()
     names = {
         name
         for name, dists in owners.items()
@@ -99,10 +100,17 @@ def project_packages() -> list[str]:
     return found
 
 
+@functools.cache
+def _owners() -> dict[str, list[str]]:
+    # Reading every installed distribution's metadata takes about a quarter of a second, and a
+    # notebook's set-up cell asks twice (the project's distribution, then its packages): once a process.
+    return packages_distributions()
+
+
 def project_distribution() -> Distribution:
     """The installed distribution that provides this `infra` package (the project itself)."""
     top = __name__.partition('.')[0]
-    owners = packages_distributions().get(top, [])
+    owners = _owners().get(top, [])
     if not owners:
         raise RuntimeError(
             f'No installed distribution provides the {top!r} package; install the project first '

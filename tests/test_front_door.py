@@ -202,6 +202,38 @@ def test_train_on_an_experiment_uses_the_cache_and_gives_trains_weights(recipe, 
     assert again.cached == 3 and 'Loaded 3 of 3 members' in _loaded(caplog)[0]
 
 
+def test_the_settings_backend_chooses_where_members_train_or_says_why_it_cannot(recipe, settings):
+    import asyncio
+
+    from ex_color.training.front import train_on
+    from mini.experiment import Experiment
+
+    with pytest.raises(ValueError, match=r"RunSettings.backend must be one of \('local', 'modal'\)"):
+        RunSettings(backend='cloud')
+    with pytest.raises(
+        ValueError, match=r'train\(\) trains on this machine; a Modal run goes through an Experiment'
+    ):
+        train(recipe, [0], settings.with_(backend='modal'))
+    here = Experiment('backend-test', backend='local')
+    with pytest.raises(
+        ValueError, match=r"backend='modal'\), but the Experiment runs locally \(requested by"
+    ):
+        asyncio.run(train_on(here, None, recipe, [0], settings.with_(backend='modal')))
+
+    # An Experiment bound for Modal, told to train here: no shard is sent (none could start here).
+    async def no_shards(*args, **kwargs):
+        raise AssertionError('a shard was sent to Modal')
+
+    there = Experiment('backend-test', backend='modal')
+    local = asyncio.run(
+        train_on(there, no_shards, recipe, [0, 1], settings.with_(backend='local', cache=False))
+    )
+    plain = train(recipe, [0, 1], settings.with_(cache=False))
+    for a, b in zip(local, plain, strict=True):
+        assert _same(a.state, b.state), a.name
+    assert settings.with_(backend='modal').weight_settings() == settings.weight_settings()
+
+
 def test_fine_tuning_is_the_same_call_and_its_curves_come_back_from_the_cache(recipe, settings):
     from ex_color.experiments import ex_2_12
     from ex_color.surgery import ablate, ablation_mask

@@ -1,6 +1,6 @@
 """`infer` and `evaluate_cube`: what they capture, what they leave behind, and exact results.
 
-These pin the behaviour the speed work in `ex_color.inference` and `ex_color.evaluation.cube` must keep:
+These pin the behaviour the speed work in `ex_color.model.inference` and `ex_color.evaluation.cube` must keep:
 captured latents are the bottleneck output of the same forward pass (after interventions), no hook
 outlives a call (also one that raises), the model's mode and torch's thread count come back as they
 were, and evaluate_cube's MSE is bit-identical to the plain expression, subnormals included.
@@ -17,9 +17,9 @@ from torch import Tensor, nn
 from ex_color.data.color_cube import ColorCube
 from ex_color.data.cyclic import arange_cyclic
 from ex_color.evaluation import evaluate_cube
-from ex_color.inference import infer
 from ex_color.intervention import InterventionConfig
 from ex_color.model import CNColorMLP
+from ex_color.model.inference import infer
 from ex_color.runtime import fast_cpu_math
 
 

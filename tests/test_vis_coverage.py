@@ -9,8 +9,9 @@ import pytest
 from matplotlib.collections import PathCollection
 
 from ex_color.evaluation.coverage import RED_PASS
+from ex_color.evaluation.numbers import setting_name
 from ex_color.experiments.coverage_figures import show_label_coverage
-from ex_color.vis.coverage import plot_label_coverage, setting_name
+from ex_color.vis.coverage import plot_label_coverage
 from utils.nb import FIGURES_DIR_ENV
 from utils.plt import Theme, use_theme
 

@@ -34,13 +34,13 @@ from typing import cast
 import numpy as np
 import pandas as pd
 import torch
-from scipy import stats
 from torch import nn
 
 from ex_color.data.color_cube import ColorCube
 from ex_color.evaluation.correlation import error_correlation
 from ex_color.evaluation.cube import evaluate_cube, named_color_errors, named_color_table
 from ex_color.evaluation.numbers import g, median_interval
+from ex_color.evaluation.score_cache import ScoreCache
 from ex_color.model import CNColorMLP, L2Norm
 from ex_color.runtime import fast_cpu_math
 from ex_color.surgery import ablate
@@ -160,14 +160,21 @@ def check_thresholds(summary: AblationSummary) -> dict[str, bool]:
 
 
 def seed_metrics(
-    models: Mapping[int, nn.Module], hd_cube: ColorCube, rgb_cube: ColorCube, dims: Sequence[int] = (0,)
+    models: Mapping[int, nn.Module],
+    hd_cube: ColorCube,
+    rgb_cube: ColorCube,
+    dims: Sequence[int] = (0,),
+    *,
+    cache: bool = True,
 ) -> pd.DataFrame:
     """One row per seed (index ``seed``): every metric, a ``pass:<label>`` column per threshold and
-    ``pass`` (all thresholds met). `CNColorMLP`s are scored over their stack (`stacked_metrics`)."""
+    ``pass`` (all thresholds met). `CNColorMLP`s are scored over their stack (`stacked_metrics`);
+    with `cache`, models scored before are read from the score cache instead."""
     if not models:
         raise ValueError('seed_metrics: no models given')
     if all(_stackable(m) for m in models.values()):
-        scored = stacked_metrics([cast(CNColorMLP, m) for m in models.values()], hd_cube, rgb_cube, dims)
+        stack = [cast(CNColorMLP, m) for m in models.values()]
+        scored = stacked_metrics(stack, hd_cube, rgb_cube, dims, cache=cache)
         return metrics_table(dict(zip(models, scored, strict=True)))
     return metrics_table({seed: ablation_metrics(m, hd_cube, rgb_cube, dims) for seed, m in models.items()})
 
@@ -241,6 +248,8 @@ class PairedTest:
 
 def paired_test(a: pd.DataFrame, b: pd.DataFrame, metric: str) -> PairedTest:
     """Wilcoxon signed-rank test of `metric` between `a` and `b` over the seeds both have."""
+    from scipy import stats  # imported here: half a second that most callers never need
+
     if metric not in a.columns or metric not in b.columns:
         raise KeyError(f'paired_test: metric {metric!r} is not a column of both tables')
     seeds = a.index.intersection(b.index)
@@ -293,12 +302,35 @@ def stacked_metrics(
     dims: Sequence[int] = (0,),
     *,
     threads: int | None = None,
+    cache: bool = False,
 ) -> list[dict[str, float]]:
     """`METRICS` of every model, in order (as `ablation_metrics` gives for each). `threads`: torch
     threads for the passes (None: torch's own count; unlike a training step, a pass over thousands of
-    colours gains from every core)."""
+    colours gains from every core). `cache`: load the metrics of models scored before from the score
+    cache (`ex_color.evaluation.score_cache`), score only the others, and store theirs."""
     if not models:
         raise ValueError('stacked_metrics: no models given')
+    if not cache:
+        return _score(models, hd_cube, rgb_cube, dims, threads)
+    store = ScoreCache(hd_cube, rgb_cube, dims, threads if threads is not None else torch.get_num_threads())
+    keys = [store.key(m) for m in models]
+    found = [store.get(k) for k in keys]
+    missing = [i for i, f in enumerate(found) if f is None]
+    if missing:
+        scored = _score([models[i] for i in missing], hd_cube, rgb_cube, dims, threads)
+        for i, metrics in zip(missing, scored, strict=True):
+            found[i] = metrics
+        store.put({keys[i]: metrics for i, metrics in zip(missing, scored, strict=True)})
+    return [cast(dict[str, float], f) for f in found]
+
+
+def _score(
+    models: Sequence[CNColorMLP],
+    hd_cube: ColorCube,
+    rgb_cube: ColorCube,
+    dims: Sequence[int],
+    threads: int | None,
+) -> list[dict[str, float]]:
     for i, m in enumerate(models):
         if not _stackable(m):
             raise TypeError(

@@ -27,7 +27,6 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import stats
 
 from ex_color.data.color_cube import ColorCube
 from ex_color.data.colors import rgb2hsv
@@ -90,6 +89,8 @@ def check_power(power: float) -> float:
 
 
 def _pearson(x: NDArray[np.float64], y: NDArray[np.float64], what: str) -> Correlation:
+    from scipy import stats  # imported here: half a second that most callers never need
+
     if np.ptp(x) == 0:
         raise ValueError(f'error_correlation: {what} is constant over the cube, so r is undefined')
     if np.ptp(y) == 0:

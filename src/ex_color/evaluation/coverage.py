@@ -29,10 +29,10 @@ from typing import TYPE_CHECKING, cast
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ex_color.data.color_cube import ColorCube
 from ex_color.evaluation.ablation import METRICS, THRESHOLDS, seed_metrics
+from ex_color.evaluation.intervals import wilson
 
 if TYPE_CHECKING:
     from ex_color.training import MemberResult
@@ -60,22 +60,23 @@ def coverage_metrics(
         groups.setdefault(float(m.spec.data[setting]), []).append(m)
     if not groups:
         raise ValueError('coverage_metrics: no members given')
-    frames = []
     for value, group in groups.items():
         seeds = [m.spec.seed for m in group]
         if len(set(seeds)) != len(seeds):
             raise ValueError(f'coverage_metrics: {setting}={value:g} repeats a seed: {sorted(seeds)}')
-        df = seed_metrics({m.spec.seed: m.model for m in group}, hd_cube, rgb_cube)
+    # every member in one scoring pass over the stack, then split by setting
+    ordered = [m for group in groups.values() for m in group]
+    scored = seed_metrics(dict(enumerate(m.model for m in ordered)), hd_cube, rgb_cube)
+    frames, start = [], 0
+    for value, group in groups.items():
+        df = scored.iloc[start : start + len(group)].set_axis([m.spec.seed for m in group])
+        df.index.name = 'seed'
+        start += len(group)
         drawn = pd.Series({m.spec.seed: int(m.label_counts.get(label, 0)) for m in group})
         frames.append(df.assign(labels=drawn).reset_index().assign(**{setting: value}))
     out = pd.concat(frames, ignore_index=True)
     first = [setting, 'seed', 'labels']
     return out[first + [c for c in out.columns if c not in first]]
-
-
-def _wilson(k: int, n: int) -> tuple[float, float]:
-    ci = stats.binomtest(k, n).proportion_ci(confidence_level=0.95, method='wilson')
-    return float(ci.low), float(ci.high)
 
 
 def coverage_summary(df: pd.DataFrame, *, setting: str = 'annotators') -> pd.DataFrame:
@@ -99,7 +100,7 @@ def coverage_summary(df: pd.DataFrame, *, setting: str = 'annotators') -> pd.Dat
             k = int(g[column].astype(bool).sum())
             row[f'{column} n'] = k
             row[column] = k / n
-            row[f'{column} low'], row[f'{column} high'] = _wilson(k, n)
+            row[f'{column} low'], row[f'{column} high'] = wilson(k, n)
         for metric in METRICS:
             if metric in g.columns:
                 row[f'{metric} median'] = float(g[metric].astype(float).median())

@@ -3,7 +3,8 @@
 * `g`: two significant figures (``0.00017``, ``0.37``, ``1.7e+02``);
 * `median_interval`: a median with its interval, ``0.37 [0.12, 0.47]`` in tables, or
   ``0.37 (IQR 0.12–0.47)`` in prose;
-* `quartiles`: the 25th, 50th and 75th percentiles of some values, in that order.
+* `quartiles`: the 25th, 50th and 75th percentiles of some values, in that order;
+* `setting_name`: a setting's value as a short fraction (``1/16``, ``32``).
 
 Deliberately not here: which interval a claim needs (quartiles describe a spread; the claims
 themselves are the statistics modules' business).
@@ -12,10 +13,11 @@ themselves are the statistics modules' business).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from fractions import Fraction
 
 import numpy as np
 
-__all__ = ['g', 'median_interval', 'quartiles']
+__all__ = ['g', 'median_interval', 'quartiles', 'setting_name']
 
 
 def g(v: float) -> str:
@@ -34,3 +36,9 @@ def median_interval(median: float, low: float, high: float, *, prose: str | None
     if prose is not None:
         return f'{g(median)} ({prose} {g(low)}–{g(high)})'
     return f'{g(median)} [{g(low)}, {g(high)}]'
+
+
+def setting_name(value: float) -> str:
+    """1/16, 1/2, 1, 32: a setting as a short fraction (falls back to ``{:g}``)."""
+    f = Fraction(value).limit_denominator(1024)
+    return str(f) if float(f) == value else f'{value:g}'

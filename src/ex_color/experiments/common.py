@@ -16,7 +16,8 @@ from ex_color.evaluation.ablation import AblationSummary, ablation_summary, chec
 from ex_color.loss import RegularizerConfig
 from ex_color.model import CNColorMLP
 from ex_color.seed import set_deterministic_mode
-from ex_color.training import FitResult, TrainingModule, fit
+from ex_color.training import FitResult, fit
+from ex_color.training.engine import Engine
 from mini.temporal.dopesheet import Dopesheet
 
 __all__ = [
@@ -67,9 +68,9 @@ def train_model(
     set_deterministic_mode(seed)
     model = CNColorMLP(k_bottleneck, n_nonlinear=n_nonlinear)
     train_data, val_data = make_data(seed)
-    module = TrainingModule(model, dopesheet, nn.MSELoss(), regularizers)
+    engine = Engine(model, dopesheet, nn.MSELoss(), regularizers)
     return fit(
-        module,
+        engine,
         train_data,
         val_data,
         run_name=run_name,

@@ -14,11 +14,16 @@ Design decisions:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from ex_color.experiments.figures import SEP, asset_path
+from ex_color.experiments.figures import SEP, asset_path, figure_key
 from utils.nb import displayer_mpl
+from utils.plt import Theme
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = ['COVERAGE_METRICS', 'show_label_coverage']
 
@@ -33,7 +38,6 @@ def show_label_coverage(
     """Every member's metrics against the labels it drew, per-setting medians and pass rates."""
     from ex_color.evaluation.ablation import METRICS, THRESHOLDS
     from ex_color.evaluation.coverage import RED_PASS
-    from ex_color.vis.coverage import plot_label_coverage
 
     limits = {th.metric: th.limit for th in THRESHOLDS}
     red = next(th for th in THRESHOLDS if th.metric == 'red')
@@ -47,9 +51,15 @@ def show_label_coverage(
         + f'): every model is a faint dot, and a line joins the median of each of the {n_settings} settings, '
         'with a band over the middle half of its seeds; dashed lines mark thresholds. The bottom panel shows the '
         f'fraction of seeds of each setting that meet every threshold, and that meet "{red.label}" alone.',
+        key=figure_key('label-coverage', df, setting, tuple(tags)),
     ) as show:
-        show(
-            lambda theme: plot_label_coverage(
+
+        def draw(
+            theme: Theme,
+        ) -> Figure:  # pyplot is imported only when the figure is not in the figure cache
+            from ex_color.vis.coverage import plot_label_coverage
+
+            return plot_label_coverage(
                 df,
                 COVERAGE_METRICS,
                 setting=setting,
@@ -61,4 +71,5 @@ def show_label_coverage(
                 + (f'{SEP}{SEP.join(tags)}' if tags else ''),
                 theme=theme,
             )
-        )
+
+        show(draw)

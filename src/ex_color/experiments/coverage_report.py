@@ -24,7 +24,7 @@ import pandas as pd
 
 from ex_color.evaluation.ablation import THRESHOLDS
 from ex_color.evaluation.coverage import RED_PASS, CoverageReading
-from ex_color.vis.coverage import setting_name
+from ex_color.evaluation.numbers import setting_name
 
 __all__ = ['Publication', 'coverage_markdown', 'publication', 'settings_markdown']
 

@@ -3,24 +3,62 @@
 Each `show_*` renders light and dark PNGs into ``large-assets/ex-<nbid>-<kind>-<tags>.png`` through
 `displayer_mpl` and displays them as a `<picture>` with alt text. Notebooks call these instead of
 repeating the plotting code.
+
+A figure drawn from a table passes `figure_key(...)` of that table to `displayer_mpl`, so a re-run with
+the same numbers and the same plotting code writes the kept PNGs instead of drawing them again. The
+plotting modules are imported where a figure is drawn, so a notebook served from the cache never
+loads pyplot.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ex_color.data.color_cube import ColorCube
-from ex_color.vis import plot_colors, plot_cube_series, plot_latent_grid_3d_from_cube
 from mini.temporal.dopesheet import Dopesheet
-from mini.temporal.vis import plot_dopesheet
+from utils.code_digest import CODE_MEMO, code_digest
 from utils.nb import displayer_mpl
+from utils.paths import runs_root
 
 SEP = ' · '
 LATENT_DIMS_5D = [(1, 0, 2), (2, 0, 1), (3, 0, 1), (4, 1, 2), (3, 2, 4), (4, 3, 0)]
+
+
+FIGURE_SOURCES = (
+    'ex_color/vis',
+    'ex_color/experiments',
+    'ex_color/evaluation',
+    'mini/temporal',
+    'utils/plt',
+    'utils/nb',
+)
+"""The code a figure may depend on, relative to ``src/`` (a change anywhere here draws every figure again)."""
+
+
+def figure_key(kind: str, *inputs: Any) -> str:
+    """A key for `displayer_mpl`'s figure cache: the figure's kind, its inputs (tables by their values,
+    index, columns and dtypes; anything else by its repr) and the plotting code (`FIGURE_SOURCES`)."""
+    h = hashlib.sha256(kind.encode())
+    h.update(
+        code_digest(
+            Path(__file__).resolve().parents[2], FIGURE_SOURCES, memo=runs_root() / CODE_MEMO
+        ).encode()
+    )
+    for value in inputs:
+        if isinstance(value, pd.DataFrame):
+            h.update(pd.util.hash_pandas_object(value, index=True).to_numpy().tobytes())
+            h.update(repr([list(value.columns), [str(t) for t in value.dtypes], value.index.names]).encode())
+        else:
+            h.update(repr(value).encode())
+        h.update(b'|')
+    return h.hexdigest()
 
 
 def tags_for_file(tags: Sequence[str]) -> str:
@@ -35,6 +73,8 @@ def asset_path(nbid: str, kind: str, tags: Sequence[str] = ()) -> str:
 
 
 def show_dopesheet(dopesheet: Dopesheet, *, nbid: str) -> None:
+    from mini.temporal.vis import plot_dopesheet
+
     with displayer_mpl(
         asset_path(nbid, 'dopesheet'),
         alt_text='Plot showing the parameter schedule for the training run. The plot has two '
@@ -45,6 +85,8 @@ def show_dopesheet(dopesheet: Dopesheet, *, nbid: str) -> None:
 
 
 def show_reconstruction(data: ColorCube, *, nbid: str, tags: Sequence[str]) -> None:
+    from ex_color.vis.color_slices import plot_colors
+
     with displayer_mpl(
         asset_path(nbid, 'pred-colors', tags),
         alt_text='Plot showing four slices of the HSV cube, titled "{title}". Nominally, each slice has constant '
@@ -61,6 +103,8 @@ def show_reconstruction(data: ColorCube, *, nbid: str, tags: Sequence[str]) -> N
 
 def show_loss(data: ColorCube, *, nbid: str, tags: Sequence[str]) -> tuple[float, float]:
     """Error-per-colour lines on the hd cube; prints and returns (max, median) MSE."""
+    from ex_color.vis.cube_series import plot_cube_series
+
     mse = data['MSE']
     max_loss, median_loss = float(np.max(mse)), float(np.median(mse))
     with displayer_mpl(
@@ -86,6 +130,8 @@ def show_loss(data: ColorCube, *, nbid: str, tags: Sequence[str]) -> tuple[float
 def show_latents(
     data: ColorCube, *, nbid: str, tags: Sequence[str], dims: Sequence[tuple[int, int, int]] = LATENT_DIMS_5D
 ) -> None:
+    from ex_color.vis.latent_grid import plot_latent_grid_3d_from_cube
+
     with displayer_mpl(
         asset_path(nbid, 'latents', tags),
         alt_text=f'{len(dims)} circular plots in a grid, titled "{{title}}". Each shows the colours of an RGB cube '

@@ -32,7 +32,6 @@ from ex_color.experiments.common import TestCubes
 from ex_color.experiments.figures import show_latents, show_loss, show_reconstruction, show_seed_metrics
 from ex_color.training.cache import member_key, member_keys
 from ex_color.training.front import train, train_on
-from ex_color.training.module import LIGHTNING_LOGGERS
 from ex_color.training.recipe import Recipe
 from ex_color.training.remote import shard_trainer
 from ex_color.training.results import MemberResult, RunResult
@@ -40,8 +39,16 @@ from ex_color.training.settings import RunSettings
 from ex_color.training.specs import MemberSpec, seeds
 from mini.experiment import Experiment
 from utils.logging import SimpleLoggingConfig
+from utils.logging.lightning import LIGHTNING_LOGGERS
 
-__all__ = ['NotebookTrainer', 'evaluate_over_seeds', 'set_up', 'show_evaluation', 'timing_markdown']
+__all__ = [
+    'NotebookTrainer',
+    'evaluate_over_seeds',
+    'set_up',
+    'show_evaluation',
+    'timing_markdown',
+    'trained_markdown',
+]
 
 log = logging.getLogger(__name__)
 
@@ -163,6 +170,15 @@ def timing_markdown(
         f'{n_seeds} seeds in {seconds_seeds:.0f} s{loaded}: {seconds_seeds / seconds_one:.1f}× '
         f'the {seconds_one:.0f} s of the seed-{seed} training cell.'
     )
+
+
+def trained_markdown(result: RunResult, seconds: float) -> str:
+    """How a run's members came to be, for prose after "200 members": trained (in `seconds`), loaded
+    from the run cache, or both; a re-run that trained nothing does not claim a training time."""
+    if result.cached == len(result):
+        return f'were loaded from the run cache in {seconds:.1f} s (trained by an earlier run, nothing changed since)'
+    loaded = f' ({result.cached} of them loaded from the run cache)' if result.cached else ''
+    return f'trained as one run in **{seconds:.0f} s**{loaded}'
 
 
 def evaluate_over_seeds(

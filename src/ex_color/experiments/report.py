@@ -111,13 +111,14 @@ def paired_markdown(tests: Sequence[PairedTest], a: str, b: str) -> str:
 
 def environment(threads: int | None = None) -> Mapping[str, str]:
     """What produced these numbers: versions, the CPU's vector capability, the thread count."""
-    import lightning
+    from importlib.metadata import version
+
     import torch
 
     return {
         'python': platform.python_version(),
         'torch': torch.__version__,
-        'lightning': lightning.__version__,
+        'lightning': version('lightning'),  # read, not imported: importing it costs a second
         'numpy': np.__version__,
         'cpu capability': str(torch.backends.cpu.get_cpu_capability()),
         'torch threads': str(threads if threads is not None else torch.get_num_threads()),

@@ -1,12 +1,17 @@
 """Training: one engine for one model or many members, the project's loop, the front door (`train`),
-in-memory batches, tracking and the run cache."""
+in-memory batches, tracking and the run cache.
+
+`TrainingModule`, the seed's Lightning adapter, is loaded on first use: importing Lightning costs
+about a second, and nothing else here needs it.
+"""
+
+from typing import TYPE_CHECKING, Any
 
 from ex_color.runtime import fast_cpu_math
 from ex_color.training.batches import FixedBatches, RandomBatches
 from ex_color.training.fit import FitResult, fit
 from ex_color.training.front import train
 from ex_color.training.loop import LoopCallback, TrainLoop
-from ex_color.training.module import TrainingModule
 from ex_color.training.optim import MemberAdam
 from ex_color.training.recipe import Recipe
 from ex_color.training.results import MemberResult, RunResult
@@ -18,6 +23,18 @@ from ex_color.training.stacked import StackedColorMLP
 from ex_color.training.stacked_batches import StackedBatches
 from ex_color.training.tracking import MemberWandbLogger
 from ex_color.training.wandb_access import wandb_mode
+
+if TYPE_CHECKING:
+    from ex_color.training.module import TrainingModule
+
+
+def __getattr__(name: str) -> Any:
+    if name == 'TrainingModule':
+        from ex_color.training.module import TrainingModule
+
+        return TrainingModule
+    raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
+
 
 __all__ = [
     'FitResult',

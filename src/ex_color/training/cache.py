@@ -25,7 +25,6 @@ Deliberately not here: deciding which members to train (`ex_color.training.front
 
 from __future__ import annotations
 
-import ast
 import functools
 import hashlib
 import json
@@ -40,15 +39,16 @@ from ex_color.training.recipe import Recipe
 from ex_color.training.results import MemberResult
 from ex_color.training.specs import MemberSpec, tensors_digest
 from utils.atomic import write_with
+from utils.code_digest import CODE_MEMO, code_digest
 from utils.paths import runs_root
 
-__all__ = ['MemberCache', 'library_digest', 'member_key', 'member_keys']
+__all__ = ['MemberCache', 'code_and_machine_digest', 'library_digest', 'member_key', 'member_keys']
 
 _TRAINING_SOURCES = (
     'ex_color/training',
     'ex_color/loss',
     'ex_color/data',
-    'ex_color/model.py',
+    'ex_color/model',
     'ex_color/seed.py',
     'ex_color/runtime.py',
     'ex_color/capture.py',
@@ -58,27 +58,20 @@ _TRAINING_SOURCES = (
 )
 
 
-@functools.cache
-def library_digest() -> str:
-    """sha256 of the source that trains a member (see the module docstring), with torch's version
-    and this CPU's capability."""
+def code_and_machine_digest(patterns: Sequence[str]) -> str:
+    """sha256 of the code `patterns` name under ``src/`` (`utils.code_digest`, memoised in the runs
+    folder), torch's version and this CPU's capability: what a cache of computed results keys on."""
     src = Path(__file__).resolve().parents[2]
-    files: set[Path] = set()
-    for pattern in _TRAINING_SOURCES:
-        found = src / pattern
-        if '*' in pattern:
-            files.update(src.glob(pattern))
-        elif found.is_dir():
-            files.update(found.rglob('*.py'))
-        else:
-            files.add(found)
-    h = hashlib.sha256()
-    for path in sorted(files):
-        h.update(str(path.relative_to(src)).encode())
-        h.update(_code_of(path).encode())
+    h = hashlib.sha256(code_digest(src, patterns, memo=runs_root() / CODE_MEMO).encode())
     h.update(torch.__version__.encode())
     h.update(str(torch.backends.cpu.get_cpu_capability()).encode())
     return h.hexdigest()
+
+
+@functools.cache
+def library_digest() -> str:
+    """The digest of the source that trains a member (see the module docstring) and the machine."""
+    return code_and_machine_digest(_TRAINING_SOURCES)
 
 
 def _plain(value: Any) -> Any:
@@ -92,23 +85,6 @@ def _plain(value: Any) -> Any:
     if isinstance(value, float | int | str | bool) or value is None:
         return value
     return repr(value)
-
-
-def _code_of(path: Path) -> str:
-    """A module's code without its comments, docstrings or layout: editing prose retrains nothing."""
-    tree = ast.parse(path.read_text(), str(path))
-    for node in ast.walk(tree):
-        body = getattr(node, 'body', None)
-        if (
-            isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
-            and isinstance(body, list)
-            and body
-            and isinstance(body[0], ast.Expr)
-            and isinstance(body[0].value, ast.Constant)
-            and isinstance(body[0].value.value, str)
-        ):
-            node.body = body[1:] or [ast.Pass()]
-    return ast.dump(tree, include_attributes=False)
 
 
 def member_keys(recipe: Recipe, specs: Sequence[MemberSpec], settings: Mapping[str, Any]) -> list[str]:

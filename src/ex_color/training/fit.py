@@ -1,4 +1,5 @@
-"""`fit`: train a `TrainingModule` (one member or many) with the project's loop and settings.
+"""`fit`: train an `Engine` (one member or many), or the seed's `TrainingModule` over one, with the
+project's loop and settings.
 
 What it settles so notebooks need not:
 
@@ -26,19 +27,22 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import torch
 
 from ex_color.runtime import fast_cpu_math
 from ex_color.training.checkpointing import resolve_checkpoint, save_checkpoint
+from ex_color.training.engine import Engine
 from ex_color.training.loop import LoopCallback, TrainLoop
-from ex_color.training.module import TrainingModule
 from ex_color.training.optim import MemberAdam
 from ex_color.training.records import describe_config
 from ex_color.training.tracking import MemberLogger, MemberWandbLogger, finished_run, make_logger
 from utils.progress.display import Progress
+
+if TYPE_CHECKING:  # the Lightning adapter: importing it imports Lightning, which a fit does not need
+    from ex_color.training.module import TrainingModule
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +53,9 @@ __all__ = ['FitResult', 'fit', 'resolve_device']
 class FitResult:
     """What a fit produced (for a run of many members, values are means over members)."""
 
-    module: TrainingModule
-    """The trained system; `module.model` is the trained model (or stack)."""
+    module: Engine | TrainingModule
+    """What was trained (the engine, or the seed's Lightning module over it); `module.model` is the
+    trained model (or stack)."""
     metrics: dict[str, float]
     """Final value of every metric: latest window for train metrics, latest validation otherwise."""
     label_counts: dict[str, int] = field(default_factory=dict)
@@ -90,7 +95,7 @@ def resolve_device(device: str | torch.device) -> torch.device:
 
 
 def fit(
-    module: TrainingModule,
+    module: Engine | TrainingModule,
     train_data: Iterable[Any],
     val_data: Iterable[Any] | None = None,
     *,
@@ -117,7 +122,7 @@ def fit(
     `resume_from` (a path, or a checkpoint dict) continues a stopped fit. `progress` may be a
     `Progress` bar to draw into (its sink decides where).
     """
-    engine = module.engine
+    engine = module if isinstance(module, Engine) else module.engine
     steps = engine.schedule.steps if max_steps is None else positive_int('max_steps', max_steps)
     positive_int('val_every_n_epochs', val_every_n_epochs)
     positive_int('log_every_n_steps', log_every_n_steps)
@@ -129,10 +134,11 @@ def fit(
             )
     target = resolve_device(device)
     state, source = resolve_checkpoint(resume_from)
-    optimizer = module.configure_optimizers()  # a subclass may override it; the schedule drives it
+    # a TrainingModule subclass may override configure_optimizers; the schedule drives it either way
+    optimizer = engine.make_optimizer() if module is engine else module.configure_optimizers()
     if not isinstance(optimizer, MemberAdam):
         raise TypeError(
-            f'TrainingModule needs a MemberAdam from configure_optimizers (got {type(optimizer).__name__}): '
+            f'fit needs a MemberAdam from configure_optimizers (got {type(optimizer).__name__}): '
             'the schedule sets its learning rate per step and per member'
         )
     loop = TrainLoop(

@@ -189,6 +189,11 @@ def train(
     Fine-tuning is the same call: members that start from given weights (`MemberSpec.start`), keep
     entries frozen (`frozen`) or an edit in place (`edit`)."""
     settings = RunSettings() if settings is None else settings
+    if settings.backend == 'modal':
+        raise ValueError(
+            "RunSettings(backend='modal'): train() trains on this machine; a Modal run goes through an "
+            'Experiment: NotebookTrainer(settings, run), or await train_on(run, shard_trainer(run), ...)'
+        )
     plan = _plan(recipe, members, settings, label, callbacks)
     trained: list[MemberResult] = []
     if plan.todo:
@@ -208,20 +213,29 @@ async def train_on(
     *,
     label: str = '',
 ) -> RunResult:
-    """`train` on an `Experiment`'s backend: on Modal the members the cache lacks go to containers as
-    shards (`train_members_on`; `shard_fn` is what `shard_trainer(run, ...)` registered), locally they
-    train here as `train` would."""
+    """`train` on an `Experiment`'s backend (or the one `settings.backend` names): on Modal the members
+    the cache lacks go to containers as shards (`train_members_on`; `shard_fn` is what
+    `shard_trainer(run, ...)` registered), locally they train here as `train` would."""
     settings = RunSettings() if settings is None else settings
+    backend = settings.backend or run.backend.name
+    if backend == 'modal' and run.backend.name != 'modal':
+        raise ValueError(
+            f"RunSettings(backend='modal'), but the Experiment runs locally ({run.backend.reason}): "
+            "start it on Modal (set_up(..., backend='modal') or EX_COLOR_BACKEND=modal), or drop the setting"
+        )
     plan = _plan(recipe, members, settings, label)
     trained: list[MemberResult] = []
     if plan.todo:
         kwargs = _run_settings(recipe, settings, plan.run_name)
-        if kwargs.pop('checkpoint_dir') is not None and run.backend.name == 'modal':
-            raise ValueError(
-                'RunSettings.checkpoint_dir: member files are written locally; on Modal, read the results'
-            )
         specs = [plan.specs[i] for i in plan.todo]
-        result = await train_members_on(run, shard_fn, specs, workers=settings.workers, **kwargs)
+        if backend == 'local':  # here, even when the Experiment could reach Modal
+            result = train_members(specs, workers=settings.workers, **kwargs)
+        else:
+            if kwargs.pop('checkpoint_dir') is not None:
+                raise ValueError(
+                    'RunSettings.checkpoint_dir: member files are written locally; on Modal, read the results'
+                )
+            result = await train_members_on(run, shard_fn, specs, workers=settings.workers, **kwargs)
         trained = list(result.members)
     return _finish(plan, trained)
 

@@ -19,7 +19,6 @@ boundary continues bitwise as if never stopped.
 from __future__ import annotations
 
 import logging
-import warnings
 from collections.abc import Collection, Sequence
 from typing import Any, cast
 
@@ -37,33 +36,11 @@ from ex_color.training.records import describe_config
 from ex_color.training.schedule import Schedule
 from mini.temporal.dopesheet import Dopesheet
 from mini.temporal.timeline import Timeline
-from utils.logging import route_to_root
+from utils.logging.lightning import quieten_lightning
 
-__all__ = ['LIGHTNING_LOGGERS', 'TrainingModule', 'quieten_lightning']
+__all__ = ['TrainingModule']
 
 log = logging.getLogger(__name__)
-
-LIGHTNING_LOGGERS = ('lightning', 'lightning.pytorch', 'lightning.fabric')
-"""Loggers to which Lightning attaches console handlers of its own when imported."""
-
-
-class _DropAdverts(logging.Filter):
-    """Lightning logs an advert for a hosted logger at every Trainer construction; it is not news."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return not str(record.msg).startswith('💡 Tip')
-
-
-def quieten_lightning() -> None:
-    """Where logging is configured (a root handler), route Lightning's own console handlers to it,
-    so each of its messages prints once; drop its adverts."""
-    if logging.getLogger().handlers:
-        route_to_root(*LIGHTNING_LOGGERS)
-    rank_zero = logging.getLogger('lightning.pytorch.utilities.rank_zero')
-    if not any(isinstance(f, _DropAdverts) for f in rank_zero.filters):
-        rank_zero.addFilter(_DropAdverts())
-    # Lightning 2.6 calls a pytree API that torch 2.13 deprecates; harmless and not ours to fix.
-    warnings.filterwarnings('ignore', message=r'.*isinstance\(treespec, LeafSpec\)')
 
 
 class TrainingModule(L.LightningModule):

@@ -44,11 +44,11 @@ class MemberResult:
     """The member's label (unique within the run)."""
     metrics: dict[str, float]
     """Latest value of every metric (train: last window; validation: last validation)."""
-    history: pd.DataFrame
+    history: pd.DataFrame = field(repr=False)
     """Every recorded value: rows (step, metric, value)."""
     label_counts: dict[str, int]
     """Samples that carried each active label."""
-    state: dict[str, Any]
+    state: dict[str, Any] = field(repr=False)
     """The trained weights, a `CNColorMLP` state dict."""
     shape: tuple[int, int]
     """(k_bottleneck, n_nonlinear) of the model."""
@@ -90,6 +90,13 @@ class RunResult:
 
     def __len__(self) -> int:
         return len(self.members)
+
+    def __repr__(self) -> str:
+        # a run of hundreds of members would otherwise print every member's spec
+        return (
+            f'RunResult({self.name!r}: {len(self.members)} members, {self.seconds:.1f} s, '
+            f'{self.cached} from the run cache)'
+        )
 
     def __getitem__(self, i: int) -> MemberResult:
         return self.members[i]

@@ -37,9 +37,9 @@ from torch import nn
 from ex_color.loss import RegularizerConfig
 from ex_color.model import CNColorMLP
 from ex_color.seed import set_deterministic_mode
+from ex_color.training.engine import Engine
 from ex_color.training.fit import fit, positive_int, resolve_device
 from ex_color.training.loop import LoopCallback
-from ex_color.training.module import TrainingModule
 from ex_color.training.results import MemberResult, RunResult, save_member_files
 from ex_color.training.schedule import Schedule
 from ex_color.training.shards import train_sharded
@@ -162,7 +162,7 @@ def train_members(
         net.bottleneck = StackedEdits(net.bottleneck, [copy.deepcopy(s.edit) for s in specs])
     if any(s.frozen for s in specs):
         freeze_entries(net, [s.frozen for s in specs])
-    module = TrainingModule(net, schedule, nn.MSELoss(), regularizers, member_names=names)
+    engine = Engine(net, schedule, nn.MSELoss(), regularizers, member_names=names)
     train_batches = StackedBatches(train_sets, role='training')
     val_batches = StackedBatches([v for v in val_sets if v is not None], role='validation') if n_val else None
     logger = MemberWandbLogger(
@@ -179,7 +179,7 @@ def train_members(
         save_dir=Path(wandb_dir) if wandb_dir is not None else None,
     )
     fitted = fit(
-        module,
+        engine,
         train_batches,
         val_batches,
         run_name=run_name,
@@ -197,7 +197,6 @@ def train_members(
         resume_from=resume_from,
     )
     net.cpu()
-    engine = module.engine
     histories, finals = engine.member_histories(), engine.member_final_metrics()
     edits = net.bottleneck.member_edits() if isinstance(net.bottleneck, StackedEdits) else [None] * len(specs)
     results = [

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mini.experiment.backend import BACKENDS
+
 __all__ = ['SMOKE_STEPS', 'TRACKING_MODES', 'RunSettings']
 
 TRACKING_MODES = ('online', 'offline', 'disabled')
@@ -51,7 +53,12 @@ class RunSettings:
     device: str = 'cpu'
     """'cpu', 'cuda' (or 'gpu'), 'mps' or 'auto'."""
     workers: int = 1
-    """Worker processes that share a run's members (2 uses both cores of a laptop)."""
+    """Worker processes that share a run's members (2 uses both cores of a laptop); on Modal, shards."""
+    backend: str | None = None
+    """Where members train: 'local' (this machine, over `workers` processes) or 'modal' (containers,
+    one shard per worker, through `train_on` and an `Experiment` on Modal); None follows the
+    Experiment (``set_up(..., backend=)`` or ``EX_COLOR_BACKEND``; local with neither). Not part of
+    the cache key: a member trained on Modal is the member trained here."""
     progress: bool = True
     """Show one progress bar for the run."""
     checkpoint_dir: Path | None = None
@@ -77,6 +84,8 @@ class RunSettings:
             raise ValueError(
                 f'RunSettings.tracking must be one of {TRACKING_MODES} or None, got {self.tracking!r}'
             )
+        if self.backend is not None and self.backend not in BACKENDS:
+            raise ValueError(f'RunSettings.backend must be one of {BACKENDS} or None, got {self.backend!r}')
         if isinstance(self.tags, str):
             raise TypeError('RunSettings.tags must be a sequence of strings, not one string')
         object.__setattr__(self, 'tags', tuple(self.tags))

@@ -20,8 +20,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lightning.pytorch.loggers import Logger
-
 from ex_color.training.wandb_access import tracking_mode
 from utils.paths import project_root
 
@@ -158,10 +156,10 @@ def finished_run() -> Iterator[RunInfo]:
         )
 
 
-class MemberWandbLogger(Logger, MemberLogger):
+class MemberWandbLogger(MemberLogger):
     """One wandb run per member of a multi-member fit, grouped, each with its member's config.
 
-    Runs start on first use, in the resolved mode, and finish when Lightning finalises the logger:
+    Runs start on first use, in the resolved mode, and finish when the fit finalises the logger:
     with exit code 0 after a successful fit, 1 after a failed or interrupted one. Metrics that are
     not per member (means over members that callbacks log) are not written: each member's run holds
     that member's own values.
@@ -179,7 +177,6 @@ class MemberWandbLogger(Logger, MemberLogger):
         mode: str | None = None,
         save_dir: Path | None = None,
     ) -> None:
-        super().__init__()
         if configs is not None and len(configs) != len(names):
             raise ValueError(f'configs has {len(configs)} entries for {len(names)} members')
         self.names = list(names)
@@ -192,10 +189,6 @@ class MemberWandbLogger(Logger, MemberLogger):
     @property
     def name(self) -> str:
         return self.group
-
-    @property
-    def version(self) -> str:
-        return '0'
 
     def _start(self) -> None:
         if self.runs or self.mode == 'disabled':

@@ -25,7 +25,6 @@ fitted dose-response curve.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from fractions import Fraction
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -34,15 +33,10 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, NullFormatter, ScalarFormatter
 from matplotlib.transforms import blended_transform_factory
 
+from ex_color.evaluation.numbers import setting_name
 from utils.plt import Theme
 
-__all__ = ['plot_label_coverage', 'setting_name']
-
-
-def setting_name(value: float) -> str:
-    """1/16, 1/2, 1, 32: a setting as a short fraction (falls back to ``{:g}``)."""
-    f = Fraction(value).limit_denominator(1024)
-    return str(f) if float(f) == value else f'{value:g}'
+__all__ = ['plot_label_coverage']
 
 
 def _colours(theme: Theme) -> dict[str, str]:

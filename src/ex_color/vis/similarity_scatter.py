@@ -30,7 +30,6 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from numpy.typing import ArrayLike, NDArray
-from scipy import stats
 
 from ex_color.data.color_cube import ColorCube
 from ex_color.data.colors import hues12, rgb2hsv
@@ -107,6 +106,8 @@ def point_alpha(x: NDArray[np.float64], y: NDArray[np.float64]) -> NDArray[np.fl
 
 def fit_similarity(points: SimilarityPoints, var: str = 'MSE') -> SimilarityFit:
     """Least-squares line (`numpy.polyfit`, degree 1) and Pearson r of y on x."""
+    from scipy import stats  # imported here: half a second that most callers never need
+
     if np.ptp(points.x) == 0:
         raise ValueError('error vs similarity: the similarity is constant over the cube, so r is undefined')
     if np.ptp(points.y) == 0:

@@ -72,6 +72,8 @@ def check_options(options: Mapping[str, Any]) -> None:
         raise ValueError(f'thither: option(s) {reserved} are set by the Experiment and cannot be given')
     if 'volumes' in options and not isinstance(options['volumes'], Mapping):
         raise TypeError('thither: option volumes must be a mapping of mount path -> modal.Volume')
+    if not options:  # nothing to check: spare a local run modal's import (a third of a second)
+        return
     try:
         import modal
     except ImportError:

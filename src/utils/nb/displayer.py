@@ -19,6 +19,11 @@ Design decisions:
   the text are left alone). The output's text/plain form is the alt text.
 - Without a running IPython kernel, `display` just prints the alt text; files are written either way.
 - If the body of the `with` block raises, nothing is rendered and the exception propagates.
+- With ``key=`` (a string that changes whenever the figure would: its data and the code that draws
+  it), the rendered variants are kept under ``<runs>/figures`` (`utils.paths.runs_root`, which smoke
+  runs and tests point elsewhere) and a later call with the same key, styles and matplotlib version
+  writes the kept bytes instead of drawing again: a re-run of an unchanged notebook re-draws nothing.
+  The files and the output are byte for byte what drawing would give. Without a key, every call draws.
 
 Deliberately not done here: no Git LFS handling, no SVG/PDF output, no figure styling beyond applying
 the variant's sheets (figures decide their own colours via `Theme`).
@@ -26,25 +31,28 @@ the variant's sheets (figures decide their own colours via `Theme`).
 
 from __future__ import annotations
 
+import hashlib
 import html
 import inspect
+import json
 import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
-
-import matplotlib.pyplot as plt
-from matplotlib.figure import Figure
 
 from utils.atomic import write_atomic
 from utils.nb.paths import resolve_figure_path, staged_path, url_for
 from utils.nb.png import content_token, render_png
+from utils.paths import runs_root
 from utils.plt import Style, Theme, ThemeName, use_theme
 
-FigureFactory = Callable[..., Figure]
+if TYPE_CHECKING:  # pyplot is imported when a figure is drawn: a figure served from the cache needs none
+    from matplotlib.figure import Figure
+
+FigureFactory = Callable[..., 'Figure']
 
 DEFAULT_LIGHT: tuple[Style, ...] = ('base', 'light', {'figure.dpi': 150})
 DEFAULT_DARK: tuple[Style, ...] = ('base', 'dark', {'figure.dpi': 150})
@@ -91,6 +99,9 @@ def _render(
     factory: FigureFactory, theme: Theme, styles: Sequence[Style], autoclose: bool
 ) -> tuple[bytes, str]:
     """Call the factory in the variant's rc context; return (PNG bytes, suptitle)."""
+    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+
     before = set(plt.get_fignums())
     with use_theme(*styles):
         try:
@@ -136,6 +147,7 @@ class FigureShow:
     variants: dict[ThemeName, tuple[Style, ...]]
     live_styles: tuple[Style, ...] | None
     autoclose: bool
+    key: str | None = None
     factory: FigureFactory | None = None
     result: RenderedFigure | None = None
     """Set when the `with` block exits successfully."""
@@ -161,10 +173,15 @@ class FigureShow:
 
         if self.factory is None:
             raise RuntimeError(f'displayer_mpl({str(self.path)!r}): show(factory) was never called')
-        rendered = {
-            name: _render(self.factory, Theme(name), styles, self.autoclose)
-            for name, styles in self.variants.items()
-        }
+        kept = _FigureCache(self.key, self.variants) if self.key is not None else None
+        rendered = kept.get() if kept is not None else None
+        if rendered is None:
+            rendered = {
+                name: _render(self.factory, Theme(name), styles, self.autoclose)
+                for name, styles in self.variants.items()
+            }
+            if kept is not None:
+                kept.put(rendered)
         files: dict[str, Path] = {name: _variant_path(self.path, name) for name in rendered}
         for name, (data, _) in rendered.items():
             write_atomic(staged_path(files[name]), data)
@@ -192,11 +209,13 @@ def displayer_mpl(
     live_theme: Sequence[Style] | None = None,
     light_theme: Sequence[Style] | None = None,
     dark_theme: Sequence[Style] | None = None,
+    key: str | None = None,
 ) -> Iterator[FigureShow]:
     """Context manager yielding `show`; on exit writes `<path>` (light) and `<stem>.dark.png` and displays.
 
     `*_theme` replace the default style sequences for a variant (sheet names and/or rcParam dicts).
-    With `autoclose` (default) every figure is closed once rendered.
+    With `autoclose` (default) every figure is closed once rendered. `key`: reuse the variants drawn
+    before under this key (see the module docstring).
     """
     if not str(path).endswith('.png'):
         raise ValueError(f'displayer_mpl: path must end with .png, got {str(path)!r}')
@@ -209,6 +228,39 @@ def displayer_mpl(
         },
         live_styles=tuple(live_theme if live_theme is not None else DEFAULT_LIVE) if live else None,
         autoclose=autoclose,
+        key=key,
     )
     yield show
     show.finish()
+
+
+class _FigureCache:
+    """The rendered variants of one figure, by its key, the variants' styles and matplotlib's version."""
+
+    def __init__(self, key: str, variants: dict[ThemeName, tuple[Style, ...]]) -> None:
+        from importlib.metadata import version
+
+        h = hashlib.sha256(key.encode())
+        h.update(repr(sorted(variants.items())).encode())
+        h.update(version('matplotlib').encode())
+        digest = h.hexdigest()
+        self.folder = runs_root() / 'figures' / digest[:2] / digest
+        self.names = list(variants)
+
+    def get(self) -> dict[str, tuple[bytes, str]] | None:
+        try:
+            titles = json.loads((self.folder / 'titles.json').read_text())
+            return {name: ((self.folder / f'{name}.png').read_bytes(), titles[name]) for name in self.names}
+        except (FileNotFoundError, KeyError):
+            return None
+        except ValueError as e:
+            raise ValueError(
+                f'figure cache {self.folder} is damaged ({e}); delete it to draw again'
+            ) from None
+
+    def put(self, rendered: dict[str, tuple[bytes, str]]) -> None:
+        for name, (data, _) in rendered.items():
+            write_atomic(self.folder / f'{name}.png', data)
+        # written last: a folder without it is incomplete and is drawn again
+        titles = {name: title for name, (_, title) in rendered.items()}
+        write_atomic(self.folder / 'titles.json', json.dumps(titles, sort_keys=True).encode())

@@ -19,18 +19,23 @@ from __future__ import annotations
 import hashlib
 import io
 import math
+from typing import TYPE_CHECKING
 
-import matplotlib as mpl
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from PIL import Image
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 PNG_SIGNATURE = b'\x89PNG\r\n\x1a\n'
 
 
 def render_png(fig: Figure) -> bytes:
     """Render `fig` at its own dpi to PNG bytes: tight bounding box, figure face colour, no metadata."""
+    # imported here: a figure served from the cache is never drawn
+    import matplotlib as mpl
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from PIL import Image
+
     if not isinstance(fig.canvas, FigureCanvasAgg):
         # Other canvases (e.g. an interactive backend's) go through savefig, which draws twice.
         buf = io.BytesIO()
