@@ -31,7 +31,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 import logging
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from importlib.metadata import Distribution, PackageNotFoundError, distribution, packages_distributions
 from typing import NamedTuple
 
@@ -101,7 +101,7 @@ def project_packages() -> list[str]:
 
 
 @functools.cache
-def _owners() -> dict[str, list[str]]:
+def _owners() -> Mapping[str, list[str]]:
     # Reading every installed distribution's metadata takes about a quarter of a second, and a
     # notebook's set-up cell asks twice (the project's distribution, then its packages): once a process.
     return packages_distributions()

@@ -42,7 +42,12 @@ def test_scores_come_back_from_the_cache_unchanged_and_only_new_models_are_score
 
     scored: list[int] = []
     real = ablation._score
-    monkeypatch.setattr(ablation, '_score', lambda ms, *a: scored.append(len(ms)) or real(ms, *a))
+
+    def counting(ms, *args):
+        scored.append(len(ms))
+        return real(ms, *args)
+
+    monkeypatch.setattr(ablation, '_score', counting)
     again = stacked_metrics(models, cubes.hd_hsv, cubes.rgb, cache=True)
     assert again == fresh  # bitwise: JSON keeps every float's digits
     assert scored == [1]  # the two scored before came from the cache; only the third was scored
@@ -51,7 +56,9 @@ def test_scores_come_back_from_the_cache_unchanged_and_only_new_models_are_score
 
     # changed weights, another test cube or another ablated dimension: scored afresh
     with torch.no_grad():
-        models[0].decoder[0].weight[0, 0] += 1e-3
+        first_layer = models[0].decoder[0]
+        assert isinstance(first_layer, torch.nn.Linear)
+        first_layer.weight[0, 0] += 1e-3
     stacked_metrics(models[:1], cubes.hd_hsv, cubes.rgb, cache=True)
     stacked_metrics(models[1:2], cubes.hd_hsv, cubes.hd_hsv, cache=True)
     stacked_metrics(models[1:2], cubes.hd_hsv, cubes.rgb, (1,), cache=True)
@@ -101,6 +108,7 @@ def test_a_figure_with_a_known_key_is_written_from_the_cache_without_drawing(tmp
 
         with displayer_mpl('large-assets/cached.png', alt_text='"{title}"', key=key) as show:
             show(draw)
+        assert show.result is not None
         return show.result, {name: path.read_bytes() for name, path in show.result.files.items()}
 
     first, first_bytes = show_one('k1', 'one')

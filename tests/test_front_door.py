@@ -214,15 +214,17 @@ def test_the_settings_backend_chooses_where_members_train_or_says_why_it_cannot(
         ValueError, match=r'train\(\) trains on this machine; a Modal run goes through an Experiment'
     ):
         train(recipe, [0], settings.with_(backend='modal'))
+
+    async def no_shards(*args, **kwargs):
+        raise AssertionError('a shard was sent to Modal')
+
     here = Experiment('backend-test', backend='local')
     with pytest.raises(
         ValueError, match=r"backend='modal'\), but the Experiment runs locally \(requested by"
     ):
-        asyncio.run(train_on(here, None, recipe, [0], settings.with_(backend='modal')))
+        asyncio.run(train_on(here, no_shards, recipe, [0], settings.with_(backend='modal')))
 
     # An Experiment bound for Modal, told to train here: no shard is sent (none could start here).
-    async def no_shards(*args, **kwargs):
-        raise AssertionError('a shard was sent to Modal')
 
     there = Experiment('backend-test', backend='modal')
     local = asyncio.run(

@@ -135,7 +135,7 @@ def fit(
     target = resolve_device(device)
     state, source = resolve_checkpoint(resume_from)
     # a TrainingModule subclass may override configure_optimizers; the schedule drives it either way
-    optimizer = engine.make_optimizer() if module is engine else module.configure_optimizers()
+    optimizer = engine.make_optimizer() if isinstance(module, Engine) else module.configure_optimizers()
     if not isinstance(optimizer, MemberAdam):
         raise TypeError(
             f'fit needs a MemberAdam from configure_optimizers (got {type(optimizer).__name__}): '
