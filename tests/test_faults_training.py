@@ -168,3 +168,43 @@ def test_a_read_only_target_is_refused_before_training(small_disk):
     with pytest.raises(OSError, match=r'save_checkpoint_to: cannot write files in'):
         run(seeds(range(2)), save_checkpoint_to=small_disk / 'run.ckpt')
     assert time.perf_counter() - start < 5  # refused up front, not after a run
+
+
+AFTER_THREADED_WORK = textwrap.dedent(
+    """
+    from types import SimpleNamespace
+
+    import torch
+    from ex_color.training import MemberSpec
+    from ex_color.training.shards import train_sharded
+
+    def work(specs, **settings):
+        # a big fill is a parallel loop: in a worker whose OpenMP pool the fork left behind it never returns
+        return SimpleNamespace(members=[float(torch.zeros(4_000_000).fill_(1.0).sum()) for _ in specs], checkpoint=None)
+
+    torch.set_num_threads(2)
+    torch.zeros(4_000_000).fill_(2.0).sum()  # the parent's thread pool has run: a notebook that scored models
+    members, _ = train_sharded([MemberSpec(0), MemberSpec(1)], workers=2, settings={'max_steps': 1, 'progress': False}, train=work)
+    print(members)
+    """
+)
+
+
+def test_workers_forked_after_the_parent_used_threads_still_train():
+    """A forked child cannot use the OpenMP thread pool its parent had started (it waits forever for
+    threads the fork did not copy): a notebook that scored models with two threads, then trained a
+    sharded run, hung in every worker. Forked workers start on one thread."""
+    env = os.environ | {'PYTHONPATH': str(ROOT / 'src'), 'WANDB_MODE': 'disabled'}
+    try:
+        done = subprocess.run(
+            [sys.executable, '-c', AFTER_THREADED_WORK],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail('the two workers hung (still running after 60 s)')
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == '[4000000.0, 4000000.0]'

@@ -11,7 +11,10 @@ a member's result depends only on its own spec, so the merged results are identi
 
 Workers are forked where the platform allows it (Linux): nothing is re-imported and nothing needs to
 be pickled on the way in, so a notebook's `make_data` closure works. Elsewhere they are spawned, and
-`make_data` must be importable. Results come back through a pipe, pickled by value. A worker that fails sends
+`make_data` must be importable. A forked worker starts on one torch thread: the fork copies the
+parent's OpenMP thread pool without its threads, so a child that runs a parallel loop waits for them
+forever (a notebook that scored models on two threads, then trained a sharded run, hung so). A run
+that asks for more than one thread per worker is therefore spawned everywhere. Results come back through a pipe, pickled by value. A worker that fails sends
 its exception back; the run raises it with the shard named, after stopping the other workers.
 
 The parent shows one progress bar for the whole run: the slowest shard's step, and each metric's mean
@@ -35,6 +38,8 @@ from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
+
+import torch
 
 from ex_color.training.checkpointing import merge_members, resolve_checkpoint, save_checkpoint, select_members
 from ex_color.training.loop import LoopCallback, TrainLoop
@@ -140,6 +145,7 @@ def _worker(
     parent: int,
 ) -> None:
     _die_with_parent(parent)
+    torch.set_num_threads(1)  # before any tensor work: see the module doc (a spawned worker starts so anyway)
     try:
         report = ReportSteps(lambda step, metrics: conn.send(('step', shard, (step, metrics))))
         callbacks = [*settings.pop('callbacks', ()), report]
@@ -153,8 +159,8 @@ def _worker(
         conn.close()
 
 
-def _context() -> mp.context.ForkContext | mp.context.SpawnContext:
-    if sys.platform.startswith('linux'):
+def _context(threads: int | None) -> mp.context.ForkContext | mp.context.SpawnContext:
+    if sys.platform.startswith('linux') and (threads is None or threads == 1):
         return mp.get_context('fork')
     return mp.get_context('spawn')
 
@@ -166,7 +172,7 @@ def train_sharded(
     returning a `RunResult`); the members in spec order, and the run's checkpoint when one was asked
     for (``save_checkpoint_to``, written here, or ``keep_checkpoint``)."""
     ranges = split(len(specs), workers)
-    ctx = _context()
+    ctx = _context(settings.get('threads'))
     show = settings.pop('progress', True)
     steps = settings.get('max_steps') or settings['dopesheet'].__len__()
     save_to = settings.pop('save_checkpoint_to', None)
