@@ -48,8 +48,18 @@ def run_count(calls: list[int]):
     return train
 
 
+def metrics_of(members):
+    return [m.metrics for m in members]
+
+
 def test_a_batch_trains_every_trial_and_seed_in_one_run_and_tells_medians(tmp_path):
     calls: list[int] = []
+    scored: list[list[str]] = []
+
+    def score(members):
+        scored.append([m.name for m in members])
+        return metrics_of(members)
+
     study = open_study(tmp_path / 'study.db', 'test', OBJECTIVES)
     outcomes = search_batch(
         study,
@@ -58,9 +68,12 @@ def test_a_batch_trains_every_trial_and_seed_in_one_run_and_tells_medians(tmp_pa
         batch_size=3,
         seeds=[0, 1],
         train=run_count(calls),
-        score=lambda m: m.metrics,
+        score=score,
     )
     assert calls == [6], 'three trials × two seeds, one run'
+    assert len(scored) == 1 and sorted(scored[0]) == sorted(
+        f'trial-{t} seed-{seed}' for t in range(3) for seed in (0, 1)
+    ), 'every member scored in one call (a stacked scorer passes over them at once)'
     assert [o.number for o in outcomes] == [0, 1, 2]
     done = [t for t in study.trials if t.state.name == 'COMPLETE']
     assert len(done) == 3
@@ -71,17 +84,31 @@ def test_a_batch_trains_every_trial_and_seed_in_one_run_and_tells_medians(tmp_pa
         assert t.user_attrs['worst']['val_recon'] >= o.medians['val_recon']  # the worse of two seeds
 
 
+def test_a_score_that_returns_another_number_of_results_is_an_error_naming_the_batch(tmp_path):
+    study = open_study(tmp_path / 'study.db', 'test', OBJECTIVES)
+    with pytest.raises(ValueError, match=r'score returned 1 results for the 4 members of batch 0'):
+        search_batch(
+            study,
+            template(),
+            OBJECTIVES,
+            batch_size=2,
+            seeds=[0, 1],
+            train=run_count([]),
+            score=lambda ms: metrics_of(ms)[:1],
+        )
+
+
 def test_a_stopped_study_resumes_from_its_stored_trials(tmp_path):
     path = tmp_path / 'runs' / 'study.db'
     first = open_study(path, 'resume', OBJECTIVES)
     search_batch(
-        first, template(), OBJECTIVES, batch_size=2, seeds=[0], train=run_count([]), score=lambda m: m.metrics
+        first, template(), OBJECTIVES, batch_size=2, seeds=[0], train=run_count([]), score=metrics_of
     )
     del first  # the session ends
     again = open_study(path, 'resume', OBJECTIVES)
     assert len(again.trials) == 2
     outcomes = search_batch(
-        again, template(), OBJECTIVES, batch_size=2, seeds=[0], train=run_count([]), score=lambda m: m.metrics
+        again, template(), OBJECTIVES, batch_size=2, seeds=[0], train=run_count([]), score=metrics_of
     )
     assert [o.number for o in outcomes] == [2, 3]
     assert len(again.trials) == 4
@@ -95,7 +122,7 @@ def test_a_point_that_breaks_the_sheet_is_told_failed_with_its_line_and_never_tr
     calls: list[int] = []
     study = open_study(tmp_path / 's.db', 'bad', OBJECTIVES)
     outcomes = search_batch(
-        study, bad, OBJECTIVES, batch_size=2, seeds=[0], train=run_count(calls), score=lambda m: m.metrics
+        study, bad, OBJECTIVES, batch_size=2, seeds=[0], train=run_count(calls), score=metrics_of
     )
     assert calls == []
     assert all(
@@ -110,7 +137,7 @@ def search(path, calls, **kw) -> ScheduleSearch:
         'seeds': (0, 1),
         'batch_size': 2,
         'train': run_count(calls),
-        'score': lambda m: {**m.metrics, 'twice': 2 * m.metrics['val_recon']},
+        'score': lambda ms: [{**m.metrics, 'twice': 2 * m.metrics['val_recon']} for m in ms],
         **kw,
     }
     return ScheduleSearch(path, 'test', template(), OBJECTIVES, **settings)
@@ -159,9 +186,7 @@ def test_constraints_mark_trials_infeasible_and_interrupted_trials_fail(tmp_path
 def test_a_batch_with_no_valid_point_stops_the_search(tmp_path):
     sheet = 'STEP,PHASE,ACTION,lr,reg-separate,reg-anchor,reg-anti-subspace\n0,Train,,0.01,0.01,0.5,0.25\n20,,,,,,0.1\n40,,,0.05,0.01,0.5,0.03\n'
     bad = SheetTemplate(sheet, [SearchParam('turn', 3, 'STEP', 45, 60)], source='short.csv')
-    s = ScheduleSearch(
-        tmp_path / 'b.db', 'bad', bad, OBJECTIVES, train=run_count([]), score=lambda m: m.metrics
-    )
+    s = ScheduleSearch(tmp_path / 'b.db', 'bad', bad, OBJECTIVES, train=run_count([]), score=metrics_of)
     with pytest.raises(
         ValueError, match=r'short.csv: every point of a batch made an invalid sheet, e.g. .*line 3'
     ):
@@ -299,8 +324,8 @@ def test_a_second_search_on_a_study_file_a_live_search_holds_is_refused_and_harm
 
 def test_an_objective_that_is_not_finite_fails_its_trial_and_a_batch_of_them_stops_the_search(tmp_path):
     def nan_for(names):
-        def score(m):
-            return {**m.metrics, 'val_recon': math.nan} if m.name in names else m.metrics
+        def score(ms):
+            return [{**m.metrics, 'val_recon': math.nan} if m.name in names else m.metrics for m in ms]
 
         return score
 
@@ -321,7 +346,10 @@ def test_an_objective_that_is_not_finite_fails_its_trial_and_a_batch_of_them_sto
         return count(specs)
 
     every = search(
-        tmp_path / 'all.db', calls, train=train, score=lambda m: {**m.metrics, 'val_recon': math.inf}
+        tmp_path / 'all.db',
+        calls,
+        train=train,
+        score=lambda ms: [{**m.metrics, 'val_recon': math.inf} for m in ms],
     )
     with pytest.raises(ValueError, match=r"no trial of batch 0 gave a finite value of objective 'val_recon'"):
         every.run(3)

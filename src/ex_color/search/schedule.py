@@ -29,7 +29,7 @@ import json
 import logging
 import math
 import time
-from collections.abc import Callable, Generator, Mapping, Sequence
+from collections.abc import Generator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -40,6 +40,7 @@ from ex_color.evaluation.ablation import Threshold
 from ex_color.search.study import (
     AsyncTrain,
     Objective,
+    Score,
     Train,
     TrialOutcome,
     batch_steps,
@@ -50,7 +51,7 @@ from ex_color.search.study import (
     study_errors,
     study_lock,
 )
-from ex_color.training.results import MemberResult, RunResult
+from ex_color.training.results import RunResult
 from ex_color.training.specs import MemberSpec
 from mini.temporal.template import SheetTemplate
 
@@ -72,7 +73,8 @@ class ScheduleSearch:
     objectives: Sequence[Objective]
     train: Train | AsyncTrain
     """Trains a batch's member specs; `run` needs a plain function, `run_async` takes either."""
-    score: Callable[[MemberResult], Mapping[str, float]]
+    score: Score
+    """Scores a batch's members in one call (one mapping of metrics per member, in order)."""
     seeds: Sequence[int] = (0, 1, 2, 3)
     batch_size: int = 32
     constraints: Sequence[Threshold] = ()

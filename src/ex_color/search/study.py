@@ -3,9 +3,11 @@
 `open_study(path, name, objectives)` opens (or creates) a multi-objective Optuna study stored in an
 SQLite file, so a search can stop and resume, and Optuna's own tools can read it. `search_batch`
 asks the study for a batch of points of a `SheetTemplate`'s search space, trains every point x k seeds
-as one `train_members` run (`train`, which receives the member specs), scores every member
-(`score`), and tells the study each trial's objectives as medians over its seeds; the worst seed's
-values, the medians of every scored metric, the batch and its wall time are kept as user attributes.
+as one `train_members` run (`train`, which receives the member specs), scores the run's members in
+one call (`score`, which receives them all and returns one mapping of metrics each, so a stacked
+scorer such as `stacked_metrics` passes over every model at once), and tells the study each trial's
+objectives as medians over its seeds; the worst seed's values, the medians of every scored metric,
+the batch and its wall time are kept as user attributes.
 
 Constraints (e.g. "the baseline reconstruction stays within its thresholds") are `Threshold`s on
 seed medians; they are set on each trial (``Trial.set_constraint``), and Optuna's samplers rank a
@@ -205,6 +207,8 @@ Train = Callable[[list[MemberSpec]], RunResult]
 """Trains member specs as one run of the engine (``train_members`` with the experiment's settings)."""
 AsyncTrain = Callable[[list[MemberSpec]], Awaitable[RunResult]]
 """The same, awaited (e.g. `train_members_on` a Modal backend)."""
+Score = Callable[[Sequence[MemberResult]], Sequence[Mapping[str, float]]]
+"""Scores a batch's members, in order: one mapping of metric name to value per member."""
 
 
 def drive(steps: Generator[list[MemberSpec], RunResult, Any], train: Train) -> Any:
@@ -248,7 +252,7 @@ def batch_steps(
     *,
     batch_size: int,
     seeds: Sequence[int],
-    score: Callable[[MemberResult], Mapping[str, float]],
+    score: Score,
     constraints: Sequence[Threshold] = (),
     batch: int | None = None,
 ) -> Generator[list[MemberSpec], RunResult, list[TrialOutcome]]:
@@ -283,11 +287,18 @@ def batch_steps(
         trained_at = time.perf_counter()
         result = yield specs
         train_seconds = time.perf_counter() - trained_at
+        members = list(result)
+        scored = list(score(members))
+        if len(scored) != len(members):
+            raise ValueError(
+                f'search_batch: score returned {len(scored)} results for the {len(members)} members of '
+                f'batch {batch} (it must return one mapping per member, in order)'
+            )
         by_trial: dict[int, list[tuple[int, Mapping[str, float]]]] = {n: [] for n in asked}
-        for member in result:
+        for member, metrics in zip(members, scored, strict=True):
             trial_part, seed_part = member.name.split(' ')
             by_trial[int(trial_part.removeprefix('trial-'))].append(
-                (int(seed_part.removeprefix('seed-')), score(member))
+                (int(seed_part.removeprefix('seed-')), metrics)
             )
         seconds = time.perf_counter() - start
         for number, (trial, values) in asked.items():
@@ -341,9 +352,9 @@ def _not_finite(
 def search_batch(
     study: Any, template: SheetTemplate, objectives: Sequence[Objective], *, train: Train, **kw: Any
 ) -> list[TrialOutcome]:
-    """Ask for `batch_size` points, train each over `seeds` in one run (`train`), score every member
-    (`score`), tell the study; see the module doc. Keywords: ``batch_size``, ``seeds``, ``score``,
-    ``constraints`` (thresholds on seed medians) and ``batch`` (the batch's number in the trials'
+    """Ask for `batch_size` points, train each over `seeds` in one run (`train`), score the members
+    (`score`, all at once), tell the study; see the module doc. Keywords: ``batch_size``, ``seeds``,
+    ``score``, ``constraints`` (thresholds on seed medians) and ``batch`` (the batch's number in the trials'
     attributes; default one more than the study's last)."""
     return drive(batch_steps(study, template, objectives, **kw), train)
 
