@@ -138,10 +138,6 @@ class TrainingModule(L.LightningModule):
     def weight(self, name: str, step: int | None = None, member: int = 0) -> float:
         return self.engine.weight(name, step, member)
 
-    def member_model(self, i: int) -> nn.Module:
-        """Member i as a standalone model (for M = 1, the trained model itself)."""
-        return self.engine.stack.member(i)
-
     def history(self, member: int | None = None):
         return self.engine.history(member)
 

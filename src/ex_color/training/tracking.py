@@ -231,9 +231,5 @@ class MemberWandbLogger(MemberLogger):
         self.runs = []
 
     @property
-    def run_dirs(self) -> list[Path]:
-        return [Path(run.dir).parent for run in self.runs if getattr(run, 'dir', None)]
-
-    @property
     def save_dir(self) -> str:
         return str(self._save_dir)
