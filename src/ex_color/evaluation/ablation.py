@@ -17,8 +17,8 @@ seed) sits, and `paired_test` compares two configurations trained on the same se
 signed-rank on the per-seed differences).
 
 Design decisions:
-- Metrics are named columns (`METRICS` holds their labels), so tables, figures and prose say the
-  same thing in the same words.
+- Metrics are named columns, defined once in `evaluation.metrics` (`METRICS`, `THRESHOLDS` are
+  re-exported here), so tables, figures and prose say the same thing in the same words.
 - The p-value of a paired test with every difference exactly zero is 1 (the samples are identical);
   scipy would raise. Fewer than two seeds cannot be tested and raise.
 
@@ -39,6 +39,7 @@ from torch import nn
 from ex_color.data.color_cube import ColorCube
 from ex_color.evaluation.correlation import error_correlation
 from ex_color.evaluation.cube import evaluate_cube, named_color_errors, named_color_table
+from ex_color.evaluation.metrics import METRICS, THRESHOLDS, Threshold
 from ex_color.evaluation.numbers import g, median_interval
 from ex_color.evaluation.score_cache import ScoreCache
 from ex_color.model import CNColorMLP, L2Norm
@@ -66,39 +67,6 @@ __all__ = [
 RED_HSV = (0.0, 1.0, 1.0)
 SIMILARITY_POWER = 3.0
 """Exponent of similarity-to-red in the error correlation (as the Ex 2.10.1 sweep scores)."""
-
-METRICS: dict[str, str] = {
-    'red': 'ablated MSE at red',
-    'median': 'median ablated MSE',
-    'worst_gcb': 'worst ablated MSE of green, cyan, blue',
-    'r': 'error-vs-similarity r',
-    'baseline_max': 'baseline max MSE',
-    'baseline_median': 'baseline median MSE',
-}
-"""Column name -> label of every metric `ablation_metrics` returns."""
-
-
-@dataclass(frozen=True)
-class Threshold:
-    """A criterion one metric must meet."""
-
-    metric: str
-    limit: float
-    at_most: bool
-    """True: the metric must be <= limit; False: >= limit."""
-    label: str
-
-    def passes(self, value: float) -> bool:
-        return bool(value <= self.limit) if self.at_most else bool(value >= self.limit)
-
-
-THRESHOLDS: tuple[Threshold, ...] = (
-    Threshold('baseline_max', 5e-4, True, 'baseline max <= 5e-4'),
-    Threshold('baseline_median', 5e-5, True, 'baseline median <= 5e-5'),
-    Threshold('red', 0.1, False, 'ablated red >= 0.1'),
-    Threshold('median', 3e-4, True, 'ablated median <= 3e-4'),
-    Threshold('worst_gcb', 2e-3, True, 'ablated green, cyan, blue <= 2e-3'),
-)
 
 
 @dataclass(frozen=True)

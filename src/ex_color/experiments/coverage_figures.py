@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from ex_color.evaluation.metrics import LOG_SCALE, METRICS, THRESHOLDS
 from ex_color.experiments.figures import SEP, asset_path, figure_key
 from utils.nb import displayer_mpl
 from utils.plt import Theme
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
 
 __all__ = ['COVERAGE_METRICS', 'show_label_coverage']
 
-COVERAGE_METRICS = ('red', 'median', 'worst_gcb', 'r', 'baseline_max', 'baseline_median')
+COVERAGE_METRICS = tuple(METRICS)
 """Every metric that decides a pass (and r): the pass rate can fall for a reason the ablation panels
 do not show, such as the unablated model's reconstruction."""
 
@@ -36,7 +37,6 @@ def show_label_coverage(
     df: pd.DataFrame, *, nbid: str, setting: str = 'annotators', tags: Sequence[str] = ()
 ) -> None:
     """Every member's metrics against the labels it drew, per-setting medians and pass rates."""
-    from ex_color.evaluation.ablation import METRICS, THRESHOLDS
     from ex_color.evaluation.coverage import RED_PASS
 
     limits = {th.metric: th.limit for th in THRESHOLDS}
@@ -66,7 +66,7 @@ def show_label_coverage(
                 rates={'pass': 'every threshold', RED_PASS: red.label},
                 labels=METRICS,
                 limits=limits,
-                log=('red', 'median', 'worst_gcb', 'baseline_max', 'baseline_median'),
+                log=tuple(m for m in COVERAGE_METRICS if m in LOG_SCALE),
                 title=f'Label coverage{SEP}{len(df)} models, {n_settings} settings'
                 + (f'{SEP}{SEP.join(tags)}' if tags else ''),
                 theme=theme,

@@ -152,22 +152,18 @@ def show_latents(
         )
 
 
-SEED_FIGURE_METRICS = ('red', 'median', 'worst_gcb', 'r')
-"""The metrics the over-seeds figure shows (the ablation's effect; the baseline is in the table)."""
-
-
 def show_seed_metrics(
     groups: Mapping[str, pd.DataFrame], *, nbid: str, tags: Sequence[str] = (), highlight: int = 0
 ) -> None:
     """Every seed's ablation metrics, one row per configuration, thresholds dashed, seed `highlight` ringed."""
-    from ex_color.evaluation.ablation import METRICS, THRESHOLDS
+    from ex_color.evaluation.metrics import HEADLINE_METRICS, LOG_SCALE, METRICS, THRESHOLDS
     from ex_color.vis.seed_metrics import plot_seed_metrics
 
     n = max(len(df) for df in groups.values())
     limits = {th.metric: th.limit for th in THRESHOLDS}
     with displayer_mpl(
         asset_path(nbid, 'seeds', tags),
-        alt_text=f'Four panels, titled "{{title}}", one per metric: {", ".join(METRICS[m] for m in SEED_FIGURE_METRICS)}. '
+        alt_text=f'Four panels, titled "{{title}}", one per metric: {", ".join(METRICS[m] for m in HEADLINE_METRICS)}. '
         f'Each panel has one row per configuration ({", ".join(groups)}); each of the {n} seeds is a dot over a box '
         f'spanning the middle half of the seeds, seed {highlight} is ringed, and a dashed line marks the threshold. '
         'Lines join the same seed across configurations.',
@@ -175,10 +171,10 @@ def show_seed_metrics(
         show(
             lambda theme: plot_seed_metrics(
                 groups,
-                SEED_FIGURE_METRICS,
+                HEADLINE_METRICS,
                 labels=METRICS,
                 limits=limits,
-                log=('red', 'median', 'worst_gcb'),
+                log=tuple(m for m in HEADLINE_METRICS if m in LOG_SCALE),
                 highlight=highlight,
                 title=f'Per-seed metrics{SEP}{n} seeds' + (f'{SEP}{SEP.join(tags)}' if tags else ''),
                 theme=theme,

@@ -22,9 +22,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ex_color.evaluation.ablation import METRICS
+from ex_color.evaluation.metrics import HEADLINE_METRICS, METRICS
 from ex_color.evaluation.numbers import median_interval
-from ex_color.experiments.report import RESULT_METRICS, RESULTS_MIME
+from ex_color.experiments.report import RESULTS_MIME
 from utils.atomic import write_atomic
 
 __all__ = ['check_record', 'read_results', 'render_table', 'update_readme']
@@ -59,7 +59,7 @@ def check_record(notebook: Path, record: Any) -> dict[str, Any]:
             raise ValueError(f'{where}: {name!r} must be {words}, got {value!r}')
     if not NBID.fullmatch(record['nbid']):
         raise ValueError(f"{where}: 'nbid' must be a dotted number like '2.10', got {record['nbid']!r}")
-    for m in RESULT_METRICS:
+    for m in HEADLINE_METRICS:
         if m not in record['quartiles']:
             raise ValueError(f"{where}: 'quartiles' has no {m!r} (it has {sorted(record['quartiles'])})")
         q = record['quartiles'][m]
@@ -96,13 +96,13 @@ def read_results(notebook: Path) -> dict[str, Any] | None:
 def render_table(records: Sequence[tuple[Path, dict[str, Any]]], readme_dir: Path) -> str:
     """The Markdown table: one row per notebook, median [IQR] over its seeds and its pass rate."""
     head = ['Notebook', 'What it tests', 'Seeds meeting every threshold'] + [
-        METRICS[m] for m in RESULT_METRICS
+        METRICS[m] for m in HEADLINE_METRICS
     ]
-    lines = ['| ' + ' | '.join(head) + ' |', '|---|---|---:|' + '---:|' * len(RESULT_METRICS)]
+    lines = ['| ' + ' | '.join(head) + ' |', '|---|---|---:|' + '---:|' * len(HEADLINE_METRICS)]
     for path, rec in sorted(records, key=lambda r: [int(p) for p in r[1]['nbid'].split('.')]):
         link = Path(os.path.relpath(path, readme_dir)).as_posix()
         cells = [f'[{rec["title"]}]({link})', rec['description'], f'{rec["passed"]}/{rec["seeds"]}']
-        for m in RESULT_METRICS:
+        for m in HEADLINE_METRICS:
             q1, med, q3 = rec['quartiles'][m]
             cells.append(median_interval(med, q1, q3))
         lines.append('| ' + ' | '.join(cells) + ' |')

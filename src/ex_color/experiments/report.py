@@ -16,7 +16,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ex_color.evaluation.ablation import METRICS, THRESHOLDS, AblationSummary, PairedTest
+from ex_color.evaluation.ablation import AblationSummary, PairedTest
+from ex_color.evaluation.metrics import HEADLINE_METRICS, METRICS, THRESHOLDS
 from ex_color.evaluation.numbers import g, median_interval, quartiles
 
 __all__ = [
@@ -129,8 +130,6 @@ def environment(threads: int | None = None) -> Mapping[str, str]:
 RESULTS_MIME = 'application/vnd.ex-color.results+json'
 """Output type of the record a notebook leaves for `./go results` (see `ex_color.experiments.readme`)."""
 
-RESULT_METRICS = ('red', 'median', 'worst_gcb', 'r')
-
 
 def publish_results(nbid: str, title: str, description: str, df: pd.DataFrame) -> None:
     """Leave this notebook's over-seeds results in its outputs, for the README's table."""
@@ -143,7 +142,7 @@ def publish_results(nbid: str, title: str, description: str, df: pd.DataFrame) -
         'description': description,
         'seeds': n,
         'passed': passed,
-        'quartiles': {m: list(quartiles(df[m])) for m in RESULT_METRICS},
+        'quartiles': {m: list(quartiles(df[m])) for m in HEADLINE_METRICS},
     }
     text = f'Results recorded for the README ({n} seeds, {passed} meet every threshold).'
     display({RESULTS_MIME: payload, 'text/plain': text}, raw=True)
@@ -237,7 +236,7 @@ def search_markdown(
 def cases_table(by_case: Mapping[str, pd.DataFrame], labels: Mapping[str, str] | None = None) -> str:
     """Several ways of deleting on the same seeds: each metric's median [IQR] and the pass rate, as Markdown."""
     labels = dict(labels or {})
-    metrics = ('red', 'median', 'worst_gcb', 'r')
+    metrics = HEADLINE_METRICS
     lines = [
         '| deletion | ' + ' | '.join(METRICS[m] for m in metrics) + ' | every threshold |',
         '|---|' + '---:|' * (len(metrics) + 1),
