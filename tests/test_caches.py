@@ -150,9 +150,9 @@ def test_a_notebook_that_reuses_everything_imports_nothing_heavy_it_does_not_use
     script = (
         'import sys\n'
         'from ex_color.experiments.notebook import NotebookTrainer, set_up, trained_markdown\n'
-        'from ex_color.experiments.coverage_figures import show_label_coverage\n'
-        'from ex_color.experiments.coverage_report import settings_markdown\n'
-        'from ex_color.evaluation.coverage import coverage_metrics, coverage_summary\n'
+        'from ex_color.experiments.ex_2_11.figures import show_label_coverage\n'
+        'from ex_color.experiments.ex_2_11.report import settings_markdown\n'
+        'from ex_color.experiments.ex_2_11.coverage import coverage_metrics, coverage_summary\n'
         'from ex_color.training import RunSettings, train\n'
         'import ex_color.vis\n'  # its names load their modules on use
         'heavy = ("lightning", "matplotlib.pyplot", "scipy.stats", "modal")\n'

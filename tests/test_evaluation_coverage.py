@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from ex_color.evaluation.coverage import RED_PASS, coverage_summary, read_coverage
-from ex_color.experiments.coverage_report import coverage_markdown, publication, settings_markdown
+from ex_color.experiments.ex_2_11.coverage import RED_PASS, coverage_summary, read_coverage
+from ex_color.experiments.ex_2_11.report import coverage_markdown, publication, settings_markdown
 
 BASELINE_PASS = 'pass:baseline max <= 5e-4'
 

@@ -16,9 +16,9 @@ import torch
 
 from ex_color.data.cube_dataset import redness
 from ex_color.evaluation.ablation import ablation_metrics, seed_metrics
-from ex_color.evaluation.coverage import coverage_metrics
 from ex_color.experiments import ex_2_10, ex_2_11
 from ex_color.experiments.common import evaluation_cubes
+from ex_color.experiments.ex_2_11.coverage import coverage_metrics
 from ex_color.training import train_members
 from mini.temporal.dopesheet import Dopesheet
 from tests.training_helpers import notebook_dopesheet

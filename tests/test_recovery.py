@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ex_color.evaluation.recovery import curve_quartiles, half_recovery_step, recovery_table
+from ex_color.experiments.ex_2_12.recovery import curve_quartiles, half_recovery_step, recovery_table
 
 
 def curve(values, steps=None):

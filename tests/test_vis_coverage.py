@@ -8,10 +8,10 @@ import pandas as pd
 import pytest
 from matplotlib.collections import PathCollection
 
-from ex_color.evaluation.coverage import RED_PASS
 from ex_color.evaluation.numbers import setting_name
-from ex_color.experiments.coverage_figures import show_label_coverage
-from ex_color.vis.coverage import plot_label_coverage
+from ex_color.experiments.ex_2_11.coverage import RED_PASS
+from ex_color.experiments.ex_2_11.figures import show_label_coverage
+from ex_color.experiments.ex_2_11.plot import plot_label_coverage
 from utils.nb import FIGURES_DIR_ENV
 from utils.plt import Theme, use_theme
 

@@ -6,7 +6,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
 
-from ex_color.vis.relearning import plot_relearning
+from ex_color.experiments.ex_2_12.plot import plot_relearning
 
 
 def curves() -> pd.DataFrame:

@@ -251,30 +251,3 @@ def show_search_front(
                 trials, front, x=x, y=y, colour=colour, chosen=chosen, labels=labels, log=log, theme=theme
             )
         )
-
-
-def show_relearning(
-    curves: pd.DataFrame,
-    half_steps: Mapping[str, float],
-    *,
-    nbid: str,
-    before: Mapping[str, float] | None = None,
-    far: Sequence[str] = ('green', 'cyan', 'blue'),
-    labels: Mapping[str, str] | None = None,
-) -> None:
-    """The error at red and the worst far colour's error against fine-tuning steps, per way of deleting."""
-    from ex_color.vis.relearning import plot_relearning
-
-    names = ', '.join((labels or {}).get(c, c) for c in dict.fromkeys(curves['case']))
-    with displayer_mpl(
-        asset_path(nbid, 'relearning'),
-        alt_text='Two panels titled "{title}", against fine-tuning steps: left, the reconstruction error at red; '
-        f'right, the worst error of {", ".join(far)}; both on log scales. One line per way of deleting red '
-        f'({names}): the median over seeds, with the interquartile range shaded. Dots mark the median step at '
-        'which half of the red error had come back; dotted lines the median red error before deletion.',
-    ) as show:
-        show(
-            lambda theme: plot_relearning(
-                curves, half_steps, before=before, far=far, labels=labels, theme=theme
-            )
-        )

@@ -24,7 +24,7 @@ Design decisions:
 - Fine-tuning is a run of the same engine as training (same schedule realisation, optimiser, logging,
   wandb runs per member, run cache), not a second loop.
 
-Deliberately not here: fitting erasers (`ex_color.erasure`), judging recovery (`ex_color.evaluation.recovery`).
+Deliberately not here: fitting erasers (`ex_color.erasure`), judging recovery (`ex_color.experiments.ex_2_12.recovery`).
 """
 
 from __future__ import annotations

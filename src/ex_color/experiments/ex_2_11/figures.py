@@ -2,7 +2,7 @@
 
 `show_label_coverage(df, nbid=...)` writes ``large-assets/ex-<nbid>-label-coverage.png`` (and its dark
 twin) through `displayer_mpl` and displays it with alt text, as `ex_color.experiments.figures` does
-for the other figures; the plotting is `ex_color.vis.coverage.plot_label_coverage`.
+for the other figures; the plotting is `ex_color.experiments.ex_2_11.plot.plot_label_coverage`.
 
 Design decisions:
 - The metrics, their labels and the threshold lines come from `ex_color.evaluation.ablation`
@@ -37,7 +37,7 @@ def show_label_coverage(
     df: pd.DataFrame, *, nbid: str, setting: str = 'annotators', tags: Sequence[str] = ()
 ) -> None:
     """Every member's metrics against the labels it drew, per-setting medians and pass rates."""
-    from ex_color.evaluation.coverage import RED_PASS
+    from ex_color.experiments.ex_2_11.coverage import RED_PASS
 
     limits = {th.metric: th.limit for th in THRESHOLDS}
     red = next(th for th in THRESHOLDS if th.metric == 'red')
@@ -57,7 +57,7 @@ def show_label_coverage(
         def draw(
             theme: Theme,
         ) -> Figure:  # pyplot is imported only when the figure is not in the figure cache
-            from ex_color.vis.coverage import plot_label_coverage
+            from ex_color.experiments.ex_2_11.plot import plot_label_coverage
 
             return plot_label_coverage(
                 df,

@@ -14,6 +14,11 @@ Both kinds of model train in one run of the engine (`members`). `deletions` make
 models of one seed with what must stay in place while they are fine-tuned (`FINETUNE_DOPESHEET`, on
 the training colours without labels: `finetune_data`).
 
+The experiment is this folder: this module declares it; `recovery` measures how fast each
+deletion comes back under fine-tuning; `report` writes the notebook's prose and tables from the
+results; `figures` shows the relearning curves (`plot` draws them). Erasers live in the model room
+(`ex_color.erasure`) and fine-tuning in the engine, which any experiment may use.
+
 Design decisions:
 - The erasers are fitted on the training colours with their soft red labels (the probability that
   a colour carries the label, `ex_2_10.make_data`'s): the expectation of what any draw of labels

@@ -22,7 +22,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
 
-from ex_color.evaluation.recovery import curve_quartiles
+from ex_color.experiments.ex_2_12.recovery import curve_quartiles
 from utils.plt import Theme
 
 __all__ = ['plot_relearning']

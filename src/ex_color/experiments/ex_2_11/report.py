@@ -12,7 +12,7 @@ Design decisions:
 - A setting is named by its median drawn labels first (the quantity the question is about) and its
   annotator count second.
 
-Deliberately not here: the reading itself (`ex_color.evaluation.coverage.read_coverage`).
+Deliberately not here: the reading itself (`ex_color.experiments.ex_2_11.coverage.read_coverage`).
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from typing import NamedTuple, cast
 import pandas as pd
 
 from ex_color.evaluation.ablation import THRESHOLDS
-from ex_color.evaluation.coverage import RED_PASS, CoverageReading
 from ex_color.evaluation.numbers import setting_name
+from ex_color.experiments.ex_2_11.coverage import RED_PASS, CoverageReading
 
 __all__ = ['Publication', 'coverage_markdown', 'publication', 'settings_markdown']
 

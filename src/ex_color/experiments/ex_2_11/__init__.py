@@ -25,7 +25,10 @@ Design decisions:
   (an epoch of `RandomBatches` is ⌈1000 / 64⌉ = 16 batches, the last one of 40). Samples are drawn
   uniformly from the 1000 colours, so the expectation is that count × the mean of p over the cube.
 
-Deliberately not here: training and scoring (the notebook calls the engine and `ex_color.evaluation`).
+The experiment is this folder: this module declares it (recipe, label grid, expected counts);
+`coverage` scores a run's members against the labels each drew and reads the verdict; `report`
+writes the notebook's prose from those results; `figures` shows them (`plot` draws the figure).
+Training is the engine's and the metrics are `ex_color.evaluation`'s, shared with every experiment.
 """
 
 from __future__ import annotations
