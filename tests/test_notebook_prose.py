@@ -108,3 +108,12 @@ def test_a_typed_result_is_caught_and_a_setting_is_not(tmp_path: Path) -> None:
         )
     )
     assert typed_numbers(notebook) == ['cell 2: 0.86', 'cell 2: 71 %']
+
+
+def test_a_rerun_that_trained_no_seed_claims_no_speed_ratio():
+    from ex_color.experiments.notebook import timing_markdown
+
+    all_cached = timing_markdown(20, 0.2, 0.1, 0, cached=20)
+    assert '×' not in all_cached and 'no training time' in all_cached
+    some = timing_markdown(20, 9.0, 8.0, 0, cached=1)
+    assert '1.1×' in some and '1 of them from the run cache' in some

@@ -106,12 +106,17 @@ def _check_dims(dims: Iterable[int], width: int, layer: str) -> list[int]:
     return sorted(out)
 
 
-def ablate(model: M, layer: str, dims: Iterable[int]) -> M:
-    """A copy of `model` with `dims` of `layer`'s output zeroed at the source and ignored downstream."""
+def _copy_with_links(model: M, layer: str, dims: Iterable[int]) -> tuple[M, LatentLinks, list[int]]:
+    """A deep copy of `model`, the links of its `layer` and the checked `dims` (sorted, unique)."""
     dims = list(dims)
     model = copy.deepcopy(model)
     links = find_links(model, layer)
-    idx = _check_dims(dims, links.width, layer)
+    return model, links, _check_dims(dims, links.width, layer)
+
+
+def ablate(model: M, layer: str, dims: Iterable[int]) -> M:
+    """A copy of `model` with `dims` of `layer`'s output zeroed at the source and ignored downstream."""
+    model, links, idx = _copy_with_links(model, layer, dims)
     if not idx:
         return model
     with torch.no_grad():
@@ -140,10 +145,7 @@ def ablation_mask(model: nn.Module, layer: str, dims: Iterable[int]) -> dict[str
 
 def prune(model: M, layer: str, dims: Iterable[int]) -> M:
     """A copy of `model` with `dims` of `layer`'s output removed; the latent width becomes k − len(dims)."""
-    dims = list(dims)
-    model = copy.deepcopy(model)
-    links = find_links(model, layer)
-    idx = _check_dims(dims, links.width, layer)
+    model, links, idx = _copy_with_links(model, layer, dims)
     if not idx:
         return model
     keep = [i for i in range(links.width) if i not in set(idx)]

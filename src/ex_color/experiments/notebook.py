@@ -164,7 +164,13 @@ def timing_markdown(
     n_seeds: int, seconds_seeds: float, seconds_one: float, seed: int, cached: int = 0
 ) -> str:
     """How the over-seeds run's wall time compares with the single model's, measured in the same run;
-    `cached`: how many of the seeds came from the run cache (the story's seed among them)."""
+    `cached`: how many of the seeds came from the run cache (the story's seed among them). A re-run
+    that trained no seed says so instead of comparing two load times."""
+    if cached >= n_seeds:
+        return (
+            f'All {n_seeds} seeds came from the run cache ({seconds_seeds:.1f} s; trained by an earlier run, '
+            'nothing changed since): this run measured no training time.'
+        )
     loaded = f' ({cached} of them from the run cache, not trained again)' if cached else ''
     return (
         f'{n_seeds} seeds in {seconds_seeds:.0f} s{loaded}: {seconds_seeds / seconds_one:.1f}× '

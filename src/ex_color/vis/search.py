@@ -29,12 +29,8 @@ __all__ = ['plot_search_front', 'plot_search_progress']
 
 
 def _colours(theme: Theme) -> dict[str, str]:
-    return {
-        'fg': theme.val('#888', light='#333', dark='#ddd'),
-        'dot': theme.val('#58c', light='#1f5fa8', dark='#8bf'),
-        'accent': theme.val('#c60', light='#b34700', dark='#fa6'),
-        'faint': theme.val('#8884', light='#0002', dark='#fff3'),
-    }
+    shared = theme.palette()
+    return {**shared, 'dot': shared['data']}
 
 
 def _trained(trials: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:

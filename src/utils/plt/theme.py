@@ -54,5 +54,16 @@ class Theme:
         chosen = {'light': light, 'dark': dark, 'indeterminate': indeterminate}[self.name]
         return default if isinstance(chosen, _Unset) else chosen
 
+    def palette(self) -> dict[str, str]:
+        """The colours every figure shares: text and edges (``fg``), the data's main colour
+        (``data``) and its band (``band``), an ``accent`` for what is picked out, and ``faint`` guides."""
+        return {
+            'fg': self.val('#888', light='#333', dark='#ddd'),
+            'data': self.val('#58c', light='#1f5fa8', dark='#8bf'),
+            'band': self.val('#58c4', light='#1f5fa833', dark='#8bf3'),
+            'accent': self.val('#c60', light='#b34700', dark='#fa6'),
+            'faint': self.val('#8884', light='#0002', dark='#fff3'),
+        }
+
     def __repr__(self) -> str:
         return f'Theme({self.name!r})'

@@ -40,14 +40,8 @@ __all__ = ['plot_label_coverage']
 
 
 def _colours(theme: Theme) -> dict[str, str]:
-    return {
-        'fg': theme.val('#888', light='#333', dark='#ddd'),
-        'member': theme.val('#8888', light='#0005', dark='#fff6'),
-        'line': theme.val('#58c', light='#1f5fa8', dark='#8bf'),
-        'band': theme.val('#58c4', light='#1f5fa833', dark='#8bf3'),
-        'accent': theme.val('#c60', light='#b34700', dark='#fa6'),
-        'faint': theme.val('#8884', light='#0002', dark='#fff3'),
-    }
+    shared = theme.palette()
+    return {**shared, 'line': shared['data'], 'member': theme.val('#8888', light='#0005', dark='#fff6')}
 
 
 def _label_axis(ax, top: float) -> None:

@@ -44,6 +44,13 @@ def _steps(v: float, max_steps: int) -> str:
     return f'more than {max_steps}' if np.isinf(v) else f'{v:.0f}'
 
 
+def _recovery_row(row: pd.Series) -> tuple[int, tuple[str, str, str], str]:
+    """A `recovery_table` row's step budget, its median and quartile steps in words, and 'k/n' back."""
+    n = int(row['max steps'])
+    steps = tuple(_steps(float(row[c]), n) for c in ('median steps', 'q1', 'q3'))
+    return n, (steps[0], steps[1], steps[2]), f'{int(row["recovered"])}/{int(row["seeds"])}'
+
+
 def recovery_markdown(recovery: pd.DataFrame, labels: Mapping[str, str] | None = None) -> str:
     """`recovery.recovery_table` as Markdown, censored medians said in words."""
     labels = dict(labels or {})
@@ -52,11 +59,10 @@ def recovery_markdown(recovery: pd.DataFrame, labels: Mapping[str, str] | None =
         '|---|---:|---:|---:|',
     ]
     for case, row in recovery.iterrows():
-        n = int(row['max steps'])
+        n, (med, q1, q3), back = _recovery_row(row)
         lines.append(
-            f'| {labels.get(str(case), case)} | {_steps(float(row["median steps"]), n)} '
-            f'[{_steps(float(row["q1"]), n)}, {_steps(float(row["q3"]), n)}] | '
-            f'{int(row["recovered"])}/{int(row["seeds"])} within {n} | {int(row["nothing to recover"])} |'
+            f'| {labels.get(str(case), case)} | {med} [{q1}, {q3}] | {back} within {n} | '
+            f'{int(row["nothing to recover"])} |'
         )
     return '\n'.join(lines)
 
@@ -76,11 +82,10 @@ def relearning_markdown(
     )
     parts = []
     for case, row in recovery.iterrows():
-        max_steps = int(row['max steps'])
+        n, (med, q1, q3), back = _recovery_row(row)
         parts.append(
-            f'{labels.get(str(case), case)}: {_steps(float(row["median steps"]), max_steps)} steps (median; IQR '
-            f'{_steps(float(row["q1"]), max_steps)}–{_steps(float(row["q3"]), max_steps)}), '
-            f'{int(row["recovered"])}/{int(row["seeds"])} seeds half-way back within {max_steps}'
+            f'{labels.get(str(case), case)}: {med} steps (median; IQR {q1}–{q3}), '
+            f'{back} seeds half-way back within {n}'
             + (
                 f', {int(row["nothing to recover"])} with nothing to recover'
                 if row['nothing to recover']
