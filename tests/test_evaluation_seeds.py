@@ -117,7 +117,7 @@ def test_seed_figure_refuses_what_it_cannot_draw_by_name():
 
 def test_the_search_verdict_is_chosen_by_the_paired_tests_direction_and_significance():
     from ex_color.evaluation.ablation import PairedTest
-    from ex_color.experiments.report import search_markdown
+    from ex_color.experiments.ex_2_10_2.report import search_markdown
 
     def t(metric, a, b, p):
         return PairedTest(metric, 20, a, b, b - a, 15 if b > a else 5, p)

@@ -251,7 +251,7 @@ def test_choose_takes_the_most_red_within_the_collateral_limits_among_feasible_t
 def test_the_search_figures_draw_the_trials_and_refuse_a_front_that_is_not_feasible():
     import matplotlib.pyplot as plt
 
-    from ex_color.vis.search import plot_search_front, plot_search_progress
+    from ex_color.experiments.ex_2_10_2.plot import plot_search_front, plot_search_progress
 
     df = trials_table()
     try:
@@ -401,3 +401,16 @@ def test_a_study_file_that_is_not_sqlite_or_is_locked_is_an_error_that_names_it(
     finally:
         other.close()
     assert open_study(path, 'x', OBJECTIVES).study_name == 'x'
+
+
+def test_each_trial_records_how_many_of_its_batchs_members_came_from_the_run_cache(tmp_path):
+    """A notebook that says how long its members took to train must know which were only loaded."""
+    import dataclasses
+
+    def train(specs):
+        return dataclasses.replace(run_count([])(specs), cached=4)
+
+    study = open_study(tmp_path / 'study.db', 'test', OBJECTIVES)
+    search_batch(study, template(), OBJECTIVES, batch_size=3, seeds=[0, 1], train=train, score=metrics_of)
+    assert [t.user_attrs['cached_members'] for t in study.trials] == [4, 4, 4]
+    assert [t.user_attrs['members'] for t in study.trials] == [6, 6, 6]

@@ -213,8 +213,9 @@ class ScheduleSearch:
 
     def trials(self) -> pd.DataFrame:
         """One row per trial (index ``trial``): state, batch, parameters, the seed medians of every
-        scored metric, the worst seed of each objective (``worst:<metric>``), ``feasible`` and
-        ``template`` (the template's own point)."""
+        scored metric, the worst seed of each objective (``worst:<metric>``), ``feasible``,
+        ``template`` (the template's own point), and its batch's ``batch_seconds``, ``train_seconds``,
+        ``members`` and ``cached_members`` (how many of them the run cache gave, untrained)."""
         rows = {}
         for t in self.study.trials:
             attrs = t.user_attrs
@@ -228,6 +229,7 @@ class ScheduleSearch:
             row['batch_seconds'] = attrs.get('batch_seconds')
             row['train_seconds'] = attrs.get('train_seconds')
             row['members'] = attrs.get('members')
+            row['cached_members'] = attrs.get('cached_members', 0)
             row['error'] = attrs.get('error')
             rows[t.number] = row
         df = pd.DataFrame.from_dict(rows, orient='index')

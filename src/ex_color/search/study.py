@@ -317,6 +317,7 @@ def batch_steps(
             trial.set_user_attr('batch_seconds', seconds)
             trial.set_user_attr('train_seconds', train_seconds)
             trial.set_user_attr('members', len(specs))
+            trial.set_user_attr('cached_members', int(getattr(result, 'cached', 0)))
             if not_finite := _not_finite(objectives, seeded):
                 problem = '; '.join(not_finite.values()) + ' (Optuna takes finite objectives only)'
                 trial.set_user_attr('error', problem)

@@ -40,6 +40,21 @@ def _trained(trials: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
     return trials[trials['state'] == 'COMPLETE']
 
 
+def _start(
+    trials: pd.DataFrame,
+    columns: Sequence[str],
+    theme: Theme | None,
+    labels: Mapping[str, str] | None,
+    who: str,
+) -> tuple[Theme, dict[str, str], dict[str, str], pd.DataFrame]:
+    """The theme, its colours, the labels and the trained trials of a search figure (refused when none)."""
+    theme = theme or Theme('indeterminate')
+    done = _trained(trials, columns)
+    if done.empty:
+        raise ValueError(f'{who}: no trained trials to plot')
+    return theme, _colours(theme), dict(labels or {}), done
+
+
 def plot_search_progress(
     trials: pd.DataFrame,
     objectives: Sequence[tuple[str, str]],
@@ -50,12 +65,7 @@ def plot_search_progress(
     theme: Theme | None = None,
 ) -> Figure:
     """`objectives`: (metric, 'minimize' | 'maximize') pairs, one panel each."""
-    theme = theme or Theme('indeterminate')
-    c = _colours(theme)
-    labels = dict(labels or {})
-    done = _trained(trials, [m for m, _ in objectives])
-    if done.empty:
-        raise ValueError('plot_search_progress: no trained trials to plot')
+    theme, c, labels, done = _start(trials, [m for m, _ in objectives], theme, labels, 'plot_search_progress')
     fig, axs = plt.subplots(
         len(objectives), 1, figsize=(7, 1.9 * len(objectives)), sharex=True, squeeze=False
     )
@@ -113,12 +123,7 @@ def plot_search_front(
     theme: Theme | None = None,
 ) -> Figure:
     """Feasible trials on `x` against `y`, coloured by `colour`; `front` (trial numbers) ringed."""
-    theme = theme or Theme('indeterminate')
-    c = _colours(theme)
-    labels = dict(labels or {})
-    done = _trained(trials, [x, y, colour])
-    if done.empty:
-        raise ValueError('plot_search_front: no trained trials to plot')
+    theme, c, labels, done = _start(trials, [x, y, colour], theme, labels, 'plot_search_front')
     feasible = done[done['feasible'].astype(bool)]
     none_feasible = feasible.empty
     if none_feasible:  # draw them all, and say so: an empty plot would hide what the search did
