@@ -13,6 +13,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from ex_color.experiments.registry import EXPERIMENTS
 from utils.nbrun import all_notebooks, picture_files, run_notebook
 from utils.paths import project_root
 
@@ -30,45 +31,11 @@ def snapshot() -> dict[str, tuple[int, int]]:
     }
 
 
-EXPECTED_FIGURES = {
-    'ex-2.10': [
-        'ex-2.10-dopesheet',
-        'ex-2.10-pred-colors-no-intervention-no-subspace',
-        'ex-2.10-loss-colors-no-intervention-no-subspace',
-        'ex-2.10-latents-no-intervention-no-subspace',
-        'ex-2.10-pred-colors-ablated-no-intervention-no-subspace',
-        'ex-2.10-loss-colors-ablated-no-intervention-no-subspace',
-        'ex-2.10-latents-ablated-no-intervention-no-subspace',
-        'ex-2.10-loss-colors-ablated-unitarity',
-        'ex-2.10-seeds',
-        'ex-2.10-training-history',
-    ],
-    'ex-2.10.2': [
-        'ex-2.10.2-search-progress',
-        'ex-2.10.2-search-front',
-        'ex-2.10.2-dopesheet',
-        'ex-2.10.2-seeds',
-    ],
-    'ex-2.11': ['ex-2.11-label-coverage'],
-    'ex-2.12': [
-        'ex-2.12-seeds-after-deletion',
-        'ex-2.12-relearning',
-    ],
-    'ex-2.9': [
-        'ex-2.9-dopesheet',
-        'ex-2.9-pred-colors-no-intervention',
-        'ex-2.9-loss-colors-no-intervention',
-        'ex-2.9-latents-no-intervention',
-        'ex-2.9-pred-colors-ablated-no-intervention',
-        'ex-2.9-loss-colors-ablated-no-intervention',
-        'ex-2.9-latents-ablated-no-intervention',
-        'ex-2.9-seeds',
-        'ex-2.9-training-history',
-    ],
-}
+EXPECTED_FIGURES = {f'ex-{e.id}': list(e.figures) for e in EXPERIMENTS if e.figures}
+"""Figures each notebook must write (the registry's lists)."""
 
 
-EXPECTED_OUTPUTS = {'ex-2.10.2': ['ex-2.10.2-dopesheet.csv']}
+EXPECTED_OUTPUTS = {f'ex-{e.id}': list(e.outputs) for e in EXPERIMENTS if e.outputs}
 """Files a notebook writes besides its figures (beside the notebook in place; with the figures in smoke)."""
 
 

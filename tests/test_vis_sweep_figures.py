@@ -22,7 +22,7 @@ from scipy import stats
 from ex_color.data import ColorCube
 from ex_color.data.colors import rgb2hsv
 from ex_color.evaluation import TestSet, error_correlation, hsv_similarity
-from ex_color.experiments.sweep_figures import show_error_vs_similarity, show_metric_boxes, show_results
+from ex_color.experiments.ex_2_10_1.figures import show_error_vs_similarity, show_metric_boxes, show_results
 from ex_color.model import CNColorMLP
 from ex_color.vis import (
     ConeAnnotation,

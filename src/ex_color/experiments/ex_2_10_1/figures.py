@@ -1,4 +1,4 @@
-"""The figures a seed-sweep notebook shows: error vs similarity, metric box plots and the results figure.
+"""Ex 2.10.1's figures, the ones a seed-sweep notebook shows: error vs similarity, metric box plots and the results figure.
 
 Each `show_*` renders light and dark PNGs into ``large-assets/ex-<nbid>-<kind>-<tags>.png`` through
 `displayer_mpl` and displays them as a `<picture>` with alt text, exactly like `figures.py` (whose
