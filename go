@@ -194,12 +194,12 @@ print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["optional-
     "$PY" -m utils.nbrun "${@:-ex-2.10}"
     # an in-place run changed the notebooks' results: the README's table follows them
     if [[ " $* " != *" --smoke "* ]]; then
-      "$PY" -m ex_color.experiments.readme README.md notebooks/*.ipynb
+      "$PY" -m ex_color.experiments.readme README.md
     fi
     ;;
   results)
     setup
-    "$PY" -m ex_color.experiments.readme README.md notebooks/*.ipynb "$@"
+    "$PY" -m ex_color.experiments.readme README.md "$@"
     ;;
   site)
     setup

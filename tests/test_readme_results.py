@@ -19,6 +19,11 @@ def test_the_committed_readme_matches_the_committed_notebooks():
     assert update_readme(ROOT / 'README.md', notebooks, check=True), 'run ./go results'
 
 
+def test_without_notebooks_the_command_reads_the_registrys(capsys):
+    assert main([str(ROOT / 'README.md'), '--check']) == 0, 'run ./go results'
+    assert 'results table unchanged' in capsys.readouterr().out
+
+
 def notebook(path: Path, record: dict | None) -> Path:
     outputs = (
         []

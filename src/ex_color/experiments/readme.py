@@ -1,14 +1,15 @@
 """`./go results`: the README's experiment table, rendered from the executed notebooks' own results.
 
 Each notebook leaves one record of its over-seeds results in its outputs (`report.publish_results`).
-This command reads those records from the notebooks it is given and rewrites the block between the
+This command reads those records from the notebooks it is given (by default every notebook of the
+registry, `experiments.registry`) and rewrites the block between the
 README's markers; with ``--check`` it changes nothing and fails when the README disagrees. The test
 suite runs the check, so the README cannot drift from the notebooks.
 
 A record is checked when it is read (`check_record`): a missing or mistyped field is an error that
 names the notebook and the field, before the README is touched.
 
-Usage: ``python -m ex_color.experiments.readme README.md notebooks/*.ipynb [--check]``.
+Usage: ``python -m ex_color.experiments.readme README.md [NOTEBOOK ...] [--check]``.
 """
 
 from __future__ import annotations
@@ -127,13 +128,25 @@ def update_readme(readme: Path, notebooks: Sequence[Path], *, check: bool = Fals
     return False
 
 
+def registered_notebooks(folder: Path) -> list[Path]:
+    """The notebooks the registry lists, in `folder`; one it lists that is missing is an error."""
+    from ex_color.experiments.registry import EXPERIMENTS
+
+    paths = [folder / e.notebook for e in EXPERIMENTS]
+    missing = [str(p) for p in paths if not p.is_file()]
+    if missing:
+        raise FileNotFoundError(f'the registry lists notebooks that are not there: {missing}')
+    return paths
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('readme', type=Path)
-    parser.add_argument('notebooks', type=Path, nargs='+')
+    parser.add_argument('notebooks', type=Path, nargs='*', help="default: the registry's notebooks")
     parser.add_argument('--check', action='store_true', help='change nothing; fail if the README disagrees')
     args = parser.parse_args(argv)
-    matched = update_readme(args.readme, args.notebooks, check=args.check)
+    notebooks = args.notebooks or registered_notebooks(args.readme.parent / 'notebooks')
+    matched = update_readme(args.readme, notebooks, check=args.check)
     if args.check and not matched:
         print(
             f'{args.readme}: the results table disagrees with the notebooks; run ./go results',
