@@ -317,7 +317,7 @@ def batch_steps(
             trial.set_user_attr('batch_seconds', seconds)
             trial.set_user_attr('train_seconds', train_seconds)
             trial.set_user_attr('members', len(specs))
-            trial.set_user_attr('cached_members', int(getattr(result, 'cached', 0)))
+            trial.set_user_attr('cached_members', result.cached)
             if not_finite := _not_finite(objectives, seeded):
                 problem = '; '.join(not_finite.values()) + ' (Optuna takes finite objectives only)'
                 trial.set_user_attr('error', problem)
@@ -354,9 +354,9 @@ def search_batch(
     study: Any, template: SheetTemplate, objectives: Sequence[Objective], *, train: Train, **kw: Any
 ) -> list[TrialOutcome]:
     """Ask for `batch_size` points, train each over `seeds` in one run (`train`), score the members
-    (`score`, all at once), tell the study; see the module doc. Keywords: ``batch_size``, ``seeds``,
-    ``score``, ``constraints`` (thresholds on seed medians) and ``batch`` (the batch's number in the trials'
-    attributes; default one more than the study's last)."""
+    (`score`, all at once), tell the study; see the module doc. Keywords: ``batch_size``,
+    ``seeds``, ``score``, ``constraints`` (thresholds on seed medians) and ``batch`` (the batch's
+    number in the trials' attributes; default one more than the study's last)."""
     return drive(batch_steps(study, template, objectives, **kw), train)
 
 

@@ -14,8 +14,10 @@ be pickled on the way in, so a notebook's `make_data` closure works. Elsewhere t
 `make_data` must be importable. A forked worker starts on one torch thread: the fork copies the
 parent's OpenMP thread pool without its threads, so a child that runs a parallel loop waits for them
 forever (a notebook that scored models on two threads, then trained a sharded run, hung so). A run
-that asks for more than one thread per worker is therefore spawned everywhere. Results come back through a pipe, pickled by value. A worker that fails sends
-its exception back; the run raises it with the shard named, after stopping the other workers.
+that asks for more than one thread per worker is therefore spawned everywhere.
+
+Results come back through a pipe, pickled by value. A worker that fails sends its exception back;
+the run raises it with the shard named, after stopping the other workers.
 
 The parent shows one progress bar for the whole run: the slowest shard's step, and each metric's mean
 over the members of every shard (so the notebook's live chart draws a sharded run too).
@@ -160,7 +162,7 @@ def _worker(
 
 
 def _context(threads: int | None) -> mp.context.ForkContext | mp.context.SpawnContext:
-    if sys.platform.startswith('linux') and (threads is None or threads == 1):
+    if sys.platform.startswith('linux') and threads in (None, 1):
         return mp.get_context('fork')
     return mp.get_context('spawn')
 

@@ -28,11 +28,6 @@ from utils.plt import Theme
 __all__ = ['plot_search_front', 'plot_search_progress']
 
 
-def _colours(theme: Theme) -> dict[str, str]:
-    shared = theme.palette()
-    return {**shared, 'dot': shared['data']}
-
-
 def _trained(trials: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
     missing = [c for c in ('state', 'feasible', 'template', 'batch', *columns) if c not in trials.columns]
     if missing:
@@ -52,7 +47,7 @@ def _start(
     done = _trained(trials, columns)
     if done.empty:
         raise ValueError(f'{who}: no trained trials to plot')
-    return theme, _colours(theme), dict(labels or {}), done
+    return theme, theme.palette(), dict(labels or {}), done
 
 
 def plot_search_progress(
@@ -77,7 +72,7 @@ def plot_search_progress(
         feasible = done['feasible'].astype(bool)
         for start in starts[1:]:
             ax.axvline(start - 0.5, color=c['faint'], linewidth=0.8)
-        ax.scatter(done.index[feasible], values[feasible], s=9, color=c['dot'], alpha=0.8, label='feasible')
+        ax.scatter(done.index[feasible], values[feasible], s=9, color=c['data'], alpha=0.8, label='feasible')
         ax.scatter(
             done.index[~feasible], values[~feasible], s=9, facecolors='none', edgecolors=c['fg'],
             alpha=0.6, label='breaks a constraint',

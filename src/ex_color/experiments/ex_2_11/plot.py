@@ -40,8 +40,7 @@ __all__ = ['plot_label_coverage']
 
 
 def _colours(theme: Theme) -> dict[str, str]:
-    shared = theme.palette()
-    return {**shared, 'line': shared['data'], 'member': theme.val('#8888', light='#0005', dark='#fff6')}
+    return {**theme.palette(), 'member': theme.val('#8888', light='#0005', dark='#fff6')}
 
 
 def _label_axis(ax, top: float) -> None:
@@ -111,7 +110,7 @@ def plot_label_coverage(
             q1, med, q3 = (v.clip(lower=floor) for v in (q1, med, q3))
         ax.fill_between(x, q1, q3, color=c['band'], linewidth=0, label='middle half of the seeds')
         ax.plot(
-            x, med, color=c['line'], marker='o', markersize=3.5, linewidth=1.5, label='median of the seeds'
+            x, med, color=c['data'], marker='o', markersize=3.5, linewidth=1.5, label='median of the seeds'
         )
         if metric in limits:
             ax.axhline(limits[metric], color=c['accent'], linestyle='--', linewidth=1, label='threshold')
@@ -122,7 +121,7 @@ def plot_label_coverage(
     rate_ax = fig.add_subplot(grid[rows - 1, :], sharex=first)
     axes.append(rate_ax)
     styles = ['-', '--', ':', '-.']
-    colours = [c['line'], c['accent'], c['fg'], c['fg']]
+    colours = [c['data'], c['accent'], c['fg'], c['fg']]
     for j, (column, text) in enumerate(rates.items()):
         rate = groups[column].apply(lambda v: float(v.astype(bool).mean()))
         rate_ax.plot(
