@@ -7,6 +7,7 @@ import json
 from dataclasses import replace
 
 from ex_color.experiments import ex_2_10
+from ex_color.experiments.ex_2_10 import __main__ as ex_2_10_cli
 from tests.training_helpers import NOTEBOOKS
 
 
@@ -34,7 +35,10 @@ def test_an_edit_of_the_declaration_changes_what_the_cli_trains(monkeypatch):
         return [regs[0], anchor, regs[2]]
 
     monkeypatch.setattr(ex_2_10, 'regularizers', edited)
-    assert ex_2_10.main(['--seed', '0', '--max-steps', '3', '--no-progress', '--wandb-mode', 'disabled']) == 0
+    assert (
+        ex_2_10_cli.main(['--seed', '0', '--max-steps', '3', '--no-progress', '--wandb-mode', 'disabled'])
+        == 0
+    )
     assert calls, 'the edited declaration was not what the CLI trained'
 
 
