@@ -12,9 +12,9 @@ from ex_color.evaluation.ablation import (
     ablation_summary,
     check_thresholds,
     distribution_table,
-    paired_test,
     seed_metrics,
 )
+from ex_color.evaluation.claims import Estimate, PairedTest, holm, paired_test
 from ex_color.experiments.common import evaluation_cubes
 from ex_color.experiments.report import over_seeds_markdown, paired_markdown
 from ex_color.model import CNColorMLP
@@ -41,18 +41,18 @@ def table(red, median=None, worst=None, r=None) -> pd.DataFrame:
     return df
 
 
-def test_distribution_table_reports_median_iqr_pass_rate_and_where_seed_0_sits():
+def test_distribution_table_reports_median_with_interval_iqr_pass_rate_and_where_seed_0_sits():
     df = table([0.05, 0.2, 0.4, 0.6, 0.8])  # seed 0 deletes least red: below the 0.1 threshold
     t = distribution_table(df)
     row = t.loc['ablated MSE at red']
-    assert row['median [IQR]'] == '0.4 [0.2, 0.6]'
-    assert row['pass rate'] == '4/5'
+    assert row['median [95 % CI]'].startswith('0.4 [') and row['IQR'] == '0.2–0.6'
+    assert row['pass rate [95 % CI]'] == '4/5 [38%, 96%]'  # Wilson, by hand
     assert row['seed 0'] == '0.05'
     assert row['seed 0 rank (1 = worst)'] == '1/5'  # the least red deleted is the worst
     # for an error that must stay small, the largest is the worst
     t = distribution_table(table([0.5] * 5, median=[1e-4, 5e-4, 2e-4, 3e-4, 1e-5]))
     assert t.loc['median ablated MSE', 'seed 0 rank (1 = worst)'] == '4/5'
-    assert t.loc['median ablated MSE', 'pass rate'] == '4/5'
+    assert str(t.loc['median ablated MSE', 'pass rate [95 % CI]']).startswith('4/5 [')
     with pytest.raises(KeyError, match='seed 7'):
         distribution_table(df, highlight=7)
 
@@ -74,16 +74,16 @@ def test_paired_test_is_wilcoxon_on_the_same_seeds():
 def test_prose_carries_the_tables_numbers_and_reads_significance_from_p():
     df = table([0.05, 0.2, 0.4, 0.6, 0.8])
     text = over_seeds_markdown(df)
-    assert 'Over 5 seeds' in text and '0.4 (IQR 0.2–0.6)' in text
-    assert '**4 of 5 seeds (80%) meet every threshold**' in text
+    assert 'Over 5 seeds' in text and 'median error at red of 0.4 (95 % CI ' in text
+    assert '**4 of 5 seeds (80%, 95 % CI 38%–96%) meet every threshold**' in text  # Wilson, by hand
     assert 'ablated red >= 0.1 (1/5 fail)' in text
     assert 'Seed 0 ranks 5 of 5 by the error at red' in text
     a, b = table([0.1, 0.2, 0.3, 0.4, 0.5]), table([0.11, 0.23, 0.34, 0.45, 0.56])
-    small = paired_markdown([paired_test(a, b, 'red')], 'A', 'B')
-    assert 'No difference between A and B is significant at the 5% level' in small  # p = 0.0625
+    small = paired_markdown(holm([paired_test(a, b, 'red', names=('A', 'B'))]))
+    assert 'B and A cannot be told apart at n = 5' in small  # p = 0.0625
     many = [table([0.1 * i + 0.01 * j for i in range(1, 13)]) for j in (0, 1)]
-    significant = paired_markdown([paired_test(many[0], many[1], 'red')], 'A', 'B')
-    assert 'for B against A: ablated MSE at red higher' in significant
+    significant = paired_markdown(holm([paired_test(many[0], many[1], 'red', names=('A', 'B'))]))
+    assert 'ablated MSE at red is higher with B than with A' in significant  # p = 2/4096
 
 
 def test_seed_metrics_pass_columns_agree_with_the_single_model_thresholds():
@@ -116,11 +116,24 @@ def test_seed_figure_refuses_what_it_cannot_draw_by_name():
 
 
 def test_the_search_verdict_is_chosen_by_the_paired_tests_direction_and_significance():
-    from ex_color.evaluation.ablation import PairedTest
     from ex_color.experiments.ex_2_10_2.report import search_markdown
 
     def t(metric, a, b, p):
-        return PairedTest(metric, 20, a, b, b - a, 15 if b > a else 5, p)
+        change = Estimate(b / a, b / a, b / a, 20)
+        return PairedTest(
+            'ex-2.10',
+            'searched',
+            metric,
+            20,
+            a,
+            b,
+            b - a,
+            15 if b > a else 5,
+            p,
+            change,
+            'Wilcoxon',
+            p_holm=p,
+        )
 
     in_search = {'searched': {'red': 0.5}, 'ex-2.10': {'red': 0.4}}
 
@@ -135,4 +148,4 @@ def test_the_search_verdict_is_chosen_by_the_paired_tests_direction_and_signific
     assert 'but at a cost' in verdict(t('red', 0.3, 0.5, 0.01), t('median', 1e-4, 3e-4, 0.01), same[1])
     less = verdict(t('red', 0.4, 0.1, 0.002), *same)
     assert 'deletes less red than ex-2.10' in less and 'fresh seeds reverse it' in less
-    assert 'within seed-to-seed variation' in verdict(t('red', 0.4, 0.42, 0.6), *same)
+    assert 'cannot be told apart by the error at red** at n = 20' in verdict(t('red', 0.4, 0.42, 0.6), *same)

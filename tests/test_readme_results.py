@@ -39,13 +39,18 @@ def notebook(path: Path, record: dict | None) -> Path:
 
 def record(nbid: str, red: float) -> dict:
     quartiles = {m: [0.5 * red, red, 1.5 * red] for m in ('red', 'median', 'worst_gcb', 'r')}
+    medians = {m: [red, 0.8 * red, 1.2 * red] for m in ('red', 'median', 'worst_gcb', 'r')}
     return {
         'nbid': nbid,
         'title': f'Ex {nbid}',
         'description': 'd',
         'seeds': 20,
         'passed': 17,
+        'pass_interval': [0.64, 0.95],
+        'medians': medians,
         'quartiles': quartiles,
+        'claims': [],
+        'environment': {'cpu': 'x'},
     }
 
 
@@ -64,10 +69,13 @@ def test_the_table_is_rewritten_from_the_records_and_check_changes_nothing(tmp_p
     text = readme.read_text()
     assert text.startswith('# Title\n\n') and text.endswith(f'{END}\n\nAfter.\n') and '| stale |' not in text
     rows = [line for line in text.splitlines() if line.startswith('| [Ex')]
+    # each row: n, the pass rate with its interval, then each median with its interval
     assert rows[0].startswith(
-        '| [Ex 2.9](notebooks/b.ipynb) | d | 17/20 | 0.3 [0.15, 0.45] |'
+        '| [Ex 2.9](notebooks/b.ipynb) | d | 20 | 17/20 = 85% [64%, 95%] | 0.3 [0.24, 0.36] |'
     )  # 2.9 before 2.10
-    assert rows[1].startswith('| [Ex 2.10](notebooks/a.ipynb) | d | 17/20 | 0.4 [0.2, 0.6] |')
+    assert rows[1].startswith(
+        '| [Ex 2.10](notebooks/a.ipynb) | d | 20 | 17/20 = 85% [64%, 95%] | 0.4 [0.32, 0.48] |'
+    )
     assert update_readme(readme, [a, b], check=True)
 
 
@@ -90,7 +98,9 @@ def test_a_readme_without_its_block_or_a_notebook_with_two_records_is_refused(tm
         (lambda r: r.pop('quartiles'), r"no 'quartiles' field"),
         (lambda r: r.pop('title'), r"no 'title' field"),
         (lambda r: r['quartiles'].pop('worst_gcb'), r"'quartiles' has no 'worst_gcb'"),
-        (lambda r: r['quartiles'].update(red=[0.1, 0.2]), r"'quartiles'\['red'\] must be three numbers"),
+        (lambda r: r['medians'].update(red=[0.1, 0.2]), r"medians\['red'\] must be 3 numbers"),
+        (lambda r: r.update(pass_interval=[0.5]), r'pass_interval must be 2 numbers'),
+        (lambda r: r['claims'].append({'kind': 'paired'}), r"claim 0 has no \['a', 'b'"),
         (lambda r: r.update(nbid='two.ten'), r"'nbid' must be a dotted number"),
         (lambda r: r.update(seeds='20'), r"'seeds' must be an int"),
     ],

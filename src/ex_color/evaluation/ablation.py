@@ -13,16 +13,11 @@ It gives bitwise `ablation_metrics`'s values (tested), at about half the time pe
 
 Over seeds, `seed_metrics` gives one row of metrics per seed, `distribution_table` their median and
 interquartile range with the pass rate of each threshold and where one seed (seed 0, the story's
-seed) sits, and `paired_test` compares two configurations trained on the same seeds (Wilcoxon
-signed-rank on the per-seed differences).
+seed) sits. Comparing configurations, with intervals and corrected tests, is `evaluation.claims`'.
 
 Design decisions:
 - Metrics are named columns, defined once in `evaluation.metrics` (`METRICS`, `THRESHOLDS` are
   re-exported here), so tables, figures and prose say the same thing in the same words.
-- The p-value of a paired test with every difference exactly zero is 1 (the samples are identical);
-  scipy would raise. Fewer than two seeds cannot be tested and raise.
-
-Deliberately not done: multiple-comparison correction, bootstrap intervals.
 """
 
 from __future__ import annotations
@@ -37,6 +32,7 @@ import torch
 from torch import nn
 
 from ex_color.data.color_cube import ColorCube
+from ex_color.evaluation.claims import median_estimate, rate_estimate
 from ex_color.evaluation.correlation import error_correlation
 from ex_color.evaluation.cube import evaluate_cube, named_color_errors, named_color_table
 from ex_color.evaluation.metrics import METRICS, THRESHOLDS, Threshold
@@ -51,7 +47,6 @@ __all__ = [
     'METRICS',
     'THRESHOLDS',
     'AblationSummary',
-    'PairedTest',
     'Threshold',
     'ablation_metrics',
     'ablation_summary',
@@ -59,7 +54,6 @@ __all__ = [
     'deletion_metrics',
     'distribution_table',
     'metrics_table',
-    'paired_test',
     'seed_metrics',
     'stacked_metrics',
 ]
@@ -169,8 +163,9 @@ def metrics_table(by_seed: Mapping[int, Mapping[str, float]]) -> pd.DataFrame:
 def distribution_table(
     df: pd.DataFrame, *, highlight: int = 0, metrics: Sequence[str] | None = None
 ) -> pd.DataFrame:
-    """Median [IQR] of each metric over the seeds, its threshold's pass rate, and where seed
-    `highlight` sits (its value and its rank from the worst, 1 = worst)."""
+    """Each metric over the seeds: its median with the bootstrap 95 % interval, its interquartile
+    range, its threshold's pass rate with the Wilson 95 % interval, and where seed `highlight` sits
+    (its value and its rank from the worst, 1 = worst)."""
     if highlight not in df.index:
         raise KeyError(f'distribution_table: seed {highlight} is not among the seeds {list(df.index)}')
     n = len(df)
@@ -178,7 +173,7 @@ def distribution_table(
     rows = {}
     for m in metrics or list(METRICS):
         values = df[m].astype(float)
-        q1, med, q3 = np.quantile(values, [0.25, 0.5, 0.75])
+        q1, q3 = np.quantile(values, [0.25, 0.75])
         th = by_metric.get(m)
         # worst first: a metric that must be small is worst when largest
         worse = (
@@ -186,55 +181,20 @@ def distribution_table(
             if (th is None or th.at_most) and m != 'r'
             else values < values[highlight]
         )
+        est = median_estimate(values)
+        k = 0 if th is None else int(df[f'pass:{th.label}'].sum())
+        rate = None if th is None else rate_estimate(k, n)
         rows[METRICS[m]] = {
-            'median [IQR]': median_interval(med, q1, q3),
+            'median [95 % CI]': median_interval(est.value, est.low, est.high),
+            'IQR': f'{g(q1)}–{g(q3)}',
             'threshold': '' if th is None else th.label,
-            'pass rate': '' if th is None else f'{int(df[f"pass:{th.label}"].sum())}/{n}',
+            'pass rate [95 % CI]': '' if rate is None else f'{k}/{n} [{rate.low:.0%}, {rate.high:.0%}]',
             f'seed {highlight}': g(float(values[highlight])),
             f'seed {highlight} rank (1 = worst)': f'{int(worse.sum()) + 1}/{n}',
         }
     table = pd.DataFrame.from_dict(rows, orient='index')
     table.index.name = 'metric'
     return table
-
-
-@dataclass(frozen=True)
-class PairedTest:
-    """Two configurations trained on the same seeds, compared on one metric."""
-
-    metric: str
-    n: int
-    median_a: float
-    median_b: float
-    median_difference: float
-    """Median over seeds of b − a."""
-    b_higher: int
-    """Seeds where b's value is higher than a's."""
-    p: float
-    """Two-sided Wilcoxon signed-rank p-value."""
-
-
-def paired_test(a: pd.DataFrame, b: pd.DataFrame, metric: str) -> PairedTest:
-    """Wilcoxon signed-rank test of `metric` between `a` and `b` over the seeds both have."""
-    from scipy import stats  # imported here: half a second that most callers never need
-
-    if metric not in a.columns or metric not in b.columns:
-        raise KeyError(f'paired_test: metric {metric!r} is not a column of both tables')
-    seeds = a.index.intersection(b.index)
-    if len(seeds) < 2:
-        raise ValueError(f'paired_test: need at least 2 seeds in common, got {list(seeds)}')
-    x, y = a.loc[seeds, metric].astype(float), b.loc[seeds, metric].astype(float)
-    diff = (y - x).to_numpy()
-    p = 1.0 if np.all(diff == 0) else float(stats.wilcoxon(x, y).pvalue)
-    return PairedTest(
-        metric,
-        len(seeds),
-        float(x.median()),
-        float(y.median()),
-        float(np.median(diff)),
-        int((diff > 0).sum()),
-        p,
-    )
 
 
 CHUNK = 32

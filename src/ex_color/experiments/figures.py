@@ -155,15 +155,17 @@ def show_latents(
 def show_seed_metrics(
     groups: Mapping[str, pd.DataFrame], *, nbid: str, tags: Sequence[str] = (), highlight: int = 0
 ) -> None:
-    """Every seed's ablation metrics, one row per configuration, thresholds dashed, seed `highlight` ringed."""
+    """Every seed's headline and thresholded metrics (one panel each), one row per configuration,
+    thresholds dashed, seed `highlight` ringed."""
     from ex_color.evaluation.metrics import HEADLINE_METRICS, LOG_SCALE, METRICS, THRESHOLDS
     from ex_color.vis.seed_metrics import plot_seed_metrics
 
     n = max(len(df) for df in groups.values())
     limits = {th.metric: th.limit for th in THRESHOLDS}
+    shown = tuple(m for m in METRICS if m in HEADLINE_METRICS or m in limits)
     with displayer_mpl(
         asset_path(nbid, 'seeds', tags),
-        alt_text=f'Four panels, titled "{{title}}", one per metric: {", ".join(METRICS[m] for m in HEADLINE_METRICS)}. '
+        alt_text=f'{len(shown)} panels, titled "{{title}}", one per metric: {", ".join(METRICS[m] for m in shown)}. '
         f'Each panel has one row per configuration ({", ".join(groups)}); each of the {n} seeds is a dot over a box '
         f'spanning the middle half of the seeds, seed {highlight} is ringed, and a dashed line marks the threshold. '
         'Lines join the same seed across configurations.',
@@ -171,10 +173,10 @@ def show_seed_metrics(
         show(
             lambda theme: plot_seed_metrics(
                 groups,
-                HEADLINE_METRICS,
+                shown,
                 labels=METRICS,
                 limits=limits,
-                log=tuple(m for m in HEADLINE_METRICS if m in LOG_SCALE),
+                log=tuple(m for m in shown if m in LOG_SCALE),
                 highlight=highlight,
                 title=f'Per-seed metrics{SEP}{n} seeds' + (f'{SEP}{SEP.join(tags)}' if tags else ''),
                 theme=theme,

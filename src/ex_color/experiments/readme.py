@@ -41,9 +41,26 @@ FIELDS: dict[str, tuple[type, str]] = {
     'description': (str, 'a string'),
     'seeds': (int, 'an int'),
     'passed': (int, 'an int'),
+    'pass_interval': (list, 'a list [low, high]'),
+    'medians': (dict, 'an object of metrics'),
     'quartiles': (dict, 'an object of metrics'),
+    'claims': (list, 'a list of claims'),
+    'environment': (dict, 'an object of versions and the machine'),
 }
 """The fields of a results record (`report.publish_results` writes them): their JSON types, in words."""
+
+
+CLAIM_FIELDS = ('kind', 'a', 'b', 'metric', 'n', 'change', 'test', 'p', 'p_holm', 'verdict', 'text')
+"""What each comparative claim in a record carries (`report.claim_records`)."""
+
+
+def _numbers(where: str, name: str, value: Any, count: int) -> None:
+    if not (
+        isinstance(value, list)
+        and len(value) == count
+        and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
+    ):
+        raise ValueError(f'{where}: {name} must be {count} numbers, got {value!r}')
 
 
 def check_record(notebook: Path, record: Any) -> dict[str, Any]:
@@ -60,16 +77,16 @@ def check_record(notebook: Path, record: Any) -> dict[str, Any]:
             raise ValueError(f'{where}: {name!r} must be {words}, got {value!r}')
     if not NBID.fullmatch(record['nbid']):
         raise ValueError(f"{where}: 'nbid' must be a dotted number like '2.10', got {record['nbid']!r}")
-    for m in HEADLINE_METRICS:
-        if m not in record['quartiles']:
-            raise ValueError(f"{where}: 'quartiles' has no {m!r} (it has {sorted(record['quartiles'])})")
-        q = record['quartiles'][m]
-        if not (
-            isinstance(q, list)
-            and len(q) == 3
-            and all(isinstance(v, int | float) and not isinstance(v, bool) for v in q)
-        ):
-            raise ValueError(f"{where}: 'quartiles'[{m!r}] must be three numbers (q1, median, q3), got {q!r}")
+    _numbers(where, 'pass_interval', record['pass_interval'], 2)
+    for field in ('medians', 'quartiles'):
+        for m in HEADLINE_METRICS:
+            if m not in record[field]:
+                raise ValueError(f'{where}: {field!r} has no {m!r} (it has {sorted(record[field])})')
+            _numbers(where, f'{field}[{m!r}]', record[field][m], 3)
+    for i, claim in enumerate(record['claims']):
+        missing = [k for k in CLAIM_FIELDS if not isinstance(claim, dict) or k not in claim]
+        if missing:
+            raise ValueError(f'{where}: claim {i} has no {missing}')
     return record
 
 
@@ -95,17 +112,20 @@ def read_results(notebook: Path) -> dict[str, Any] | None:
 
 
 def render_table(records: Sequence[tuple[Path, dict[str, Any]]], readme_dir: Path) -> str:
-    """The Markdown table: one row per notebook, median [IQR] over its seeds and its pass rate."""
-    head = ['Notebook', 'What it tests', 'Seeds meeting every threshold'] + [
+    """The Markdown table: one row per notebook, its seed count, its pass rate with the Wilson 95 %
+    interval, and each headline metric's median with its bootstrap 95 % interval."""
+    head = ['Notebook', 'What it tests', 'n (seeds)', 'Meet every threshold [95 % CI]'] + [
         METRICS[m] for m in HEADLINE_METRICS
     ]
-    lines = ['| ' + ' | '.join(head) + ' |', '|---|---|---:|' + '---:|' * len(HEADLINE_METRICS)]
+    lines = ['| ' + ' | '.join(head) + ' |', '|---|---|---:|---:|' + '---:|' * len(HEADLINE_METRICS)]
     for path, rec in sorted(records, key=lambda r: [int(p) for p in r[1]['nbid'].split('.')]):
         link = Path(os.path.relpath(path, readme_dir)).as_posix()
-        cells = [f'[{rec["title"]}]({link})', rec['description'], f'{rec["passed"]}/{rec["seeds"]}']
+        low, high = rec['pass_interval']
+        rate = f'{rec["passed"]}/{rec["seeds"]} = {rec["passed"] / rec["seeds"]:.0%} [{low:.0%}, {high:.0%}]'
+        cells = [f'[{rec["title"]}]({link})', rec['description'], str(rec['seeds']), rate]
         for m in HEADLINE_METRICS:
-            q1, med, q3 = rec['quartiles'][m]
-            cells.append(median_interval(med, q1, q3))
+            med, lo, hi = rec['medians'][m]
+            cells.append(median_interval(med, lo, hi))
         lines.append('| ' + ' | '.join(cells) + ' |')
     return '\n'.join(lines)
 

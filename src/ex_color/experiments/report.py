@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import platform
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ex_color.evaluation.ablation import AblationSummary, PairedTest
-from ex_color.evaluation.metrics import HEADLINE_METRICS, METRICS, THRESHOLDS
+from ex_color.evaluation.ablation import AblationSummary
+from ex_color.evaluation.claims import ALPHA, PairedTest, median_estimate, rate_estimate
+from ex_color.evaluation.metrics import HEADLINE_METRICS, THRESHOLDS
 from ex_color.evaluation.numbers import g, median_interval, quartiles
 
 __all__ = [
@@ -26,12 +28,15 @@ __all__ = [
     'one_seed_markdown',
     'over_seeds_markdown',
     'paired_markdown',
+    'pass_rate_text',
+    'claim_records',
+    'claim_sentence',
+    'effect_summary',
+    'change_text',
+    'cpu_model',
     'publish_results',
     'regularizer_table',
 ]
-
-ALPHA = 0.05
-"""Significance level the paired comparisons are read at."""
 
 
 def one_seed_markdown(summary: AblationSummary, seed: int) -> str:
@@ -47,13 +52,20 @@ def one_seed_markdown(summary: AblationSummary, seed: int) -> str:
     )
 
 
-def _quartiles(values: pd.Series) -> str:
-    q1, med, q3 = quartiles(values)
-    return median_interval(med, q1, q3, prose='IQR')
+def _median(values: pd.Series) -> str:
+    e = median_estimate(values)
+    return median_interval(e.value, e.low, e.high, prose='95 % CI')
+
+
+def pass_rate_text(passed: int, n: int) -> str:
+    """``9 of 20 seeds (45 %, 95 % CI 26–66 %)``: a pass rate with its Wilson interval."""
+    r = rate_estimate(passed, n)
+    return f'{passed} of {n} seeds ({r.value:.0%}, 95 % CI {r.low:.0%}–{r.high:.0%})'
 
 
 def over_seeds_markdown(df: pd.DataFrame, *, name: str = '', highlight: int = 0) -> str:
-    """The distribution over seeds in two sentences: medians, the pass rate, and the highlighted seed."""
+    """The distribution over seeds in two sentences: medians with their 95 % intervals, the pass rate
+    with its Wilson interval, the thresholds missed, and where the highlighted seed sits."""
     n = len(df)
     passed = int(df['pass'].sum())
     what = f' {name}' if name else ''
@@ -68,42 +80,101 @@ def over_seeds_markdown(df: pd.DataFrame, *, name: str = '', highlight: int = 0)
         + ', '.join(f'{label} ({fails_of[label]}/{n} fail)' for label in failing)
     )
     return (
-        f'Over {n} seeds{what}, ablation leaves a median error at red of {_quartiles(red)}, a median '
-        f'ablated error over the cube of {_quartiles(df["median"])}, and a worst of green, cyan and blue of '
-        f'{_quartiles(df["worst_gcb"])}; the error-vs-similarity correlation r is {_quartiles(df["r"])}. '
-        f'**{passed} of {n} seeds ({passed / n:.0%}) meet every threshold**; {fails}. '
+        f'Over {n} seeds{what}, ablation leaves a median error at red of {_median(red)}, a median '
+        f'ablated error over the cube of {_median(df["median"])}, and a worst of green, cyan and blue of '
+        f'{_median(df["worst_gcb"])}; the error-vs-similarity correlation r is {_median(df["r"])}. '
+        f'**{pass_rate_text(passed, n)} meet every threshold**; {fails}. '
         f'Seed {highlight} ranks {rank} of {n} by the error at red (1 = most red deleted).'
     )
 
 
-def paired_markdown(tests: Sequence[PairedTest], a: str, b: str) -> str:
-    """A table of paired comparisons of `b` against `a` (same seeds), and one sentence reading it."""
+def change_text(t: PairedTest) -> str:
+    """The paired change with its interval: ``×1.3 [1.1, 1.6]`` (a ratio), ``+12 % [+6, +18]`` (pass
+    rates, in points) or ``+0.09 [0.07, 0.11]`` (a difference)."""
+    c = t.change
+    if t.metric == 'pass':
+        return f'{c.value * 100:+.0f} points [{c.low * 100:+.0f}, {c.high * 100:+.0f}]'
+    if t.ratio:
+        return f'×{g(c.value)} [{g(c.low)}, {g(c.high)}]'
+    return f'{c.value:+.2g} [{c.low:+.2g}, {c.high:+.2g}]'
+
+
+def claim_sentence(t: PairedTest) -> str:
+    """One comparison as a sentence a reviewer accepts: a direction only when the corrected test
+    supports it, otherwise what the data cannot tell apart at this n."""
+    what = 'median ratio' if t.ratio else ('difference' if t.metric == 'pass' else 'median difference')
+    stats = f'{what} {change_text(t)}, n = {t.n}, {t.test} p = {g(t.p)}, Holm p = {g(t.p_corrected)}'
+    if t.verdict == 'not distinguishable':
+        return f'{t.label}: {t.b} and {t.a} cannot be told apart at n = {t.n} ({stats}).'
+    return f'{t.label} is {t.verdict} with {t.b} than with {t.a} ({stats}).'
+
+
+def paired_markdown(tests: Sequence[PairedTest]) -> str:
+    """A table of paired comparisons (each b against its a, same seeds; `claims.holm` applied over the
+    notebook's comparisons) and one sentence per comparison reading it."""
     lines = [
-        f'| metric | {a} (median) | {b} (median) | median of {b} − {a} | seeds where {b} is higher | p (Wilcoxon) |',
-        '|---|---:|---:|---:|---:|---:|',
+        '| metric | compared | a (median) | b (median) | change, b against a [95 % CI] | seeds where b is higher '
+        '| test | p | p (Holm) |',
+        '|---|---|---:|---:|---:|---:|---|---:|---:|',
     ]
     for t in tests:
         lines.append(
-            f'| {METRICS.get(t.metric, t.metric)} | {g(t.median_a)} | {g(t.median_b)} | '
-            f'{g(t.median_difference)} | {t.b_higher}/{t.n} | {g(t.p)} |'
+            f'| {t.label} | b = {t.b}, a = {t.a} | {g(t.median_a)} | {g(t.median_b)} | {change_text(t)} | '
+            f'{t.b_higher}/{t.n} | {t.test} | {g(t.p)} | {g(t.p_corrected)} |'
         )
-    significant = [t for t in tests if t.p < ALPHA]
-    if significant:
-        said = '; '.join(
-            f'{METRICS.get(t.metric, t.metric)} {"higher" if t.median_difference > 0 else "lower"} '
-            f'(p = {g(t.p)})'
-            for t in significant
-        )
-        verdict = (
-            f'Significant at the {ALPHA:.0%} level, for {b} against {a}: {said}. '
-            'Other differences are within seed-to-seed variation.'
-        )
-    else:
-        verdict = (
-            f'No difference between {a} and {b} is significant at the {ALPHA:.0%} level over these '
-            f'{tests[0].n if tests else 0} seeds.'
-        )
-    return '\n'.join(lines) + '\n\n' + verdict
+    said = '\n'.join(f'- {claim_sentence(t)}' for t in tests)
+    return '\n'.join(lines) + '\n\n' + said
+
+
+def effect_summary(tests: Sequence[PairedTest], b: str) -> str:
+    """What changing one thing (configuration `b` against its reference) did, in one sentence: the
+    metrics whose corrected test gives a direction (with the change and its interval), and the ones
+    these seeds cannot tell apart, at which n."""
+    mine = [t for t in tests if t.b == b]
+    if not mine:
+        raise KeyError(f'effect_summary: no comparison of {b!r} among {sorted({t.b for t in tests})}')
+    differ = [t for t in mine if t.verdict != 'not distinguishable']
+    same = [t for t in mine if t.verdict == 'not distinguishable']
+    parts = [f'{t.label} {t.verdict} ({change_text(t)})' for t in differ]
+    if same:
+        parts.append(f'{", ".join(t.label for t in same)} cannot be told apart at n = {same[0].n}')
+    return (
+        f'**{b}**, against {mine[0].a} on the same seeds: ' + '; '.join(parts) + f' (Holm-corrected over '
+        f"the notebook's {len(tests)} comparisons, family-wise {ALPHA:.0%})."
+    )
+
+
+def claim_records(tests: Sequence[PairedTest]) -> list[dict[str, Any]]:
+    """The comparisons as results records (`publish_results(claims=...)`): the statistics behind each
+    sentence, and the sentence as rendered."""
+    return [
+        {
+            'kind': 'paired',
+            'a': t.a,
+            'b': t.b,
+            'metric': t.metric,
+            'n': t.n,
+            'scale': 'ratio' if t.ratio else 'difference',
+            'change': t.change.as_list(),
+            'test': t.test,
+            'p': t.p,
+            'p_holm': t.p_holm,
+            'verdict': t.verdict,
+            'text': claim_sentence(t),
+        }
+        for t in tests
+    ]
+
+
+def cpu_model() -> str:
+    """The CPU's model name (``/proc/cpuinfo`` on Linux, else what the platform reports)."""
+    try:
+        for line in Path('/proc/cpuinfo').read_text().splitlines():
+            if line.startswith('model name'):
+                return line.split(':', 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or 'unknown'
 
 
 def environment(threads: int | None = None) -> Mapping[str, str]:
@@ -117,6 +188,7 @@ def environment(threads: int | None = None) -> Mapping[str, str]:
         'torch': torch.__version__,
         'lightning': version('lightning'),  # read, not imported: importing it costs a second
         'numpy': np.__version__,
+        'cpu': cpu_model(),
         'cpu capability': str(torch.backends.cpu.get_cpu_capability()),
         'torch threads': str(threads if threads is not None else torch.get_num_threads()),
         'machine': platform.machine(),
@@ -127,18 +199,27 @@ RESULTS_MIME = 'application/vnd.ex-color.results+json'
 """Output type of the record a notebook leaves for `./go results` (see `ex_color.experiments.readme`)."""
 
 
-def publish_results(nbid: str, title: str, description: str, df: pd.DataFrame) -> None:
-    """Leave this notebook's over-seeds results in its outputs, for the README's table."""
+def publish_results(
+    nbid: str, title: str, description: str, df: pd.DataFrame, *, claims: Sequence[Mapping[str, Any]] = ()
+) -> None:
+    """Leave this notebook's over-seeds results in its outputs, for the README's table and `./go verify`:
+    the pass rate with its Wilson interval, each headline metric's median with its bootstrap interval
+    (and quartiles), the comparative claims the notebook makes (`claim_records`), and the machine."""
     from IPython.display import display
 
     n, passed = len(df), int(df['pass'].sum())
+    rate = rate_estimate(passed, n)
     payload = {
         'nbid': nbid,
         'title': title,
         'description': description,
         'seeds': n,
         'passed': passed,
+        'pass_interval': [rate.low, rate.high],
+        'medians': {m: median_estimate(df[m]).as_list() for m in HEADLINE_METRICS},
         'quartiles': {m: list(quartiles(df[m])) for m in HEADLINE_METRICS},
+        'claims': [dict(c) for c in claims],
+        'environment': dict(environment()),
     }
     text = f'Results recorded for the README ({n} seeds, {passed} meet every threshold).'
     display({RESULTS_MIME: payload, 'text/plain': text}, raw=True)

@@ -24,6 +24,7 @@ from collections.abc import Callable
 from functools import partial
 
 import numpy as np
+import pandas as pd
 import torch
 from numpy.typing import NDArray
 
@@ -144,3 +145,29 @@ RECIPE = Recipe(
     project=PROJECT,
 )
 """What Ex 2.10 trains; its dopesheet is loaded by the caller: ``RECIPE.with_(dopesheet=Dopesheet.from_csv(...))``."""
+
+
+TRANSITION = ('reg-anchor', 'reg-anti-subspace')
+"""The terms whose hand-over (anti-subspace first, anchor later) the schedule is built around."""
+
+
+def without_transition(dopesheet: Dopesheet, props: tuple[str, ...] = TRANSITION) -> Dopesheet:
+    """The control schedule: `dopesheet` with each of `props` held at its mean over every step (the
+    same total weight, no hand-over); the learning rate and every other term are unchanged."""
+    from mini.temporal.timeline import Timeline
+
+    missing = [p for p in props if p not in dopesheet.props]
+    if missing:
+        raise KeyError(f'without_transition: {dopesheet.source} has no column {missing}')
+    timeline = Timeline(dopesheet)
+    means = {p: float(np.mean([timeline.at(t).props[p] for t in range(len(dopesheet))])) for p in props}
+    table = dopesheet.as_df()
+    for p in props:
+        table[p] = np.nan
+        table.loc[0, p] = means[p]
+    keep = table.drop(columns=['STEP']).notna().any(axis=1) | (table['STEP'] == table['STEP'].max())
+    lines = [','.join(table.columns)]
+    for _, row in table[keep].iterrows():
+        cells = ['' if pd.isna(v) else (f'{v:.6g}' if isinstance(v, float) else str(v)) for v in row]
+        lines.append(','.join(cells))
+    return Dopesheet.from_text('\n'.join(lines) + '\n', source=f'{dopesheet.source} without its transition')

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ex_color.evaluation.ablation import PairedTest
+from ex_color.evaluation.claims import ALPHA, PairedTest
 from ex_color.evaluation.metrics import METRICS
 from ex_color.evaluation.numbers import g
-from ex_color.experiments.report import ALPHA
 
 __all__ = ['search_markdown']
 
@@ -32,13 +31,13 @@ def search_markdown(
     def change(t: PairedTest) -> str:
         return (
             f'{g(t.median_b)} against {g(t.median_a)} ({chosen} higher on {t.b_higher} of {t.n} seeds, '
-            f'p = {g(t.p)})'
+            f'Holm-corrected p = {g(t.p_corrected)})'
         )
 
-    more_red = red.median_difference > 0 and red.p < ALPHA
-    less_red = red.median_difference < 0 and red.p < ALPHA
-    worse = [t for t in (med, gcb) if t.median_difference > 0 and t.p < ALPHA]
-    better = [t for t in (med, gcb) if t.median_difference < 0 and t.p < ALPHA]
+    more_red = red.verdict == 'higher'
+    less_red = red.verdict == 'lower'
+    worse = [t for t in (med, gcb) if t.verdict == 'higher']
+    better = [t for t in (med, gcb) if t.verdict == 'lower']
     lines = [
         f'On {red.n} fresh seeds (none of them used by the search), the ablated error at red under the '
         f'{chosen} schedule is {change(red)}; the median ablated error over the cube is {change(med)}, '
@@ -61,13 +60,13 @@ def search_markdown(
         )
         verdict = (
             f"**The searched schedule deletes more red than {reference}'s without more collateral**{extra}, "
-            f'at the {ALPHA:.0%} level.'
+            f'at the {ALPHA:.0%} level after Holm correction.'
         )
     elif more_red:
         verdict = (
             f"**The searched schedule deletes more red than {reference}'s, but at a cost**: "
             + ', '.join(f'{METRICS[t.metric]} is higher' for t in worse)
-            + f' (at the {ALPHA:.0%} level), so it is a different trade-off, not a better schedule.'
+            + f' (at the {ALPHA:.0%} level after Holm correction), so it is a different trade-off, not a better schedule.'
         )
     elif less_red:
         verdict = (
@@ -76,7 +75,8 @@ def search_markdown(
         )
     else:
         verdict = (
-            f'**On fresh seeds the searched schedule does not delete significantly more red than '
-            f"{reference}'s** (p = {g(red.p)}); the difference is within seed-to-seed variation."
+            f"**On fresh seeds the searched schedule and {reference}'s cannot be told apart by the error "
+            f'at red** at n = {red.n} (Holm-corrected p = {g(red.p_corrected)}): this is not evidence '
+            'that they delete the same amount, only that these seeds do not separate them.'
         )
     return ' '.join(lines) + '\n\n' + verdict

@@ -1,0 +1,88 @@
+"""Where Ex 2.10 fails, drawn: which thresholds the seeds miss, and where on the test cube.
+
+`plot_failures(table, maps)` draws, left, one bar per threshold (seeds missing only it, and missing it
+with another) with the Wilson 95 % interval of its share; right, one hue × value map per group of
+seeds (`failures.FailureMaps`): the median over the group of each colour's largest error across
+saturations, on one logarithmic colour scale for every map, with each seed's worst colour as a dot.
+
+Design decisions:
+- One colour scale for all maps, so a map that looks brighter has larger errors.
+- Hue runs in degrees along x (the cube wraps past red at both ends, so red sits at 0° and 360°),
+  value up y; the name of the error (baseline or ablated) heads each map.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.colors import LogNorm
+from matplotlib.figure import Figure
+
+from ex_color.experiments.ex_2_10.failures import FailureMaps
+from utils.plt import Theme
+
+__all__ = ['plot_failures']
+
+
+def plot_failures(
+    table: pd.DataFrame, maps: FailureMaps, *, title: str = '', theme: Theme | None = None
+) -> Figure:
+    """`table`: `failures.failure_table`'s; `maps`: `FailureMaps.build`'s."""
+    theme = theme or Theme('indeterminate')
+    colours = theme.palette()
+    if not maps.panels:
+        raise ValueError('plot_failures: no group of seeds to map')
+    n_maps = len(maps.panels)
+    cols = min(3, n_maps)
+    rows = int(np.ceil(n_maps / cols))
+    fig = plt.figure(figsize=(4.2 + 3.4 * cols, 2.9 * max(rows, 1) + 0.6), layout='constrained')
+    grid = fig.add_gridspec(rows, cols + 1, width_ratios=[1.25] + [1] * cols)
+
+    bars = fig.add_subplot(grid[:, 0])
+    names = list(table.index)[::-1]
+    y = np.arange(len(names))
+    n = int(str(table['seeds missing it'].iloc[0]).split('/')[1])
+    only = table['missing only this one'].to_numpy()[::-1]
+    other = table['also missing another'].to_numpy()[::-1]
+    bars.barh(y, only, color=colours['data'], label='misses only this one')
+    bars.barh(
+        y, other, left=only, color=colours['band'], edgecolor=colours['data'], label='misses another too'
+    )
+    for i, share in enumerate(table['share [95 % CI]'].to_numpy()[::-1]):
+        low, high = (float(v.strip('%')) / 100 * n for v in share.split('[')[1].rstrip(']').split(', '))
+        bars.plot([low, high], [i, i], color=colours['fg'], lw=1.2)
+    bars.set_yticks(y, names)
+    bars.set_xlabel(f'seeds missing the threshold (of {n}; line: 95 % CI)')
+    bars.legend(loc='lower right', fontsize='small', frameon=False)
+    bars.set_title('Thresholds missed')
+
+    peak = max(float(p.median.max()) for p in maps.panels)
+    floor = max(
+        min(float(p.median[p.median > 0].min()) for p in maps.panels if (p.median > 0).any()), peak * 1e-4
+    )
+    norm = LogNorm(vmin=floor, vmax=peak)
+    extent = (maps.hues[0] * 360, maps.hues[-1] * 360, maps.values[0], maps.values[-1])
+    image = None
+    for k, panel in enumerate(maps.panels):
+        ax = fig.add_subplot(grid[k // cols, 1 + k % cols])
+        image = ax.imshow(
+            np.clip(panel.median.T, floor, None),
+            origin='lower',
+            aspect='auto',
+            extent=extent,
+            norm=norm,
+            cmap='magma',
+        )
+        ax.scatter(
+            panel.worst[:, 0] * 360, panel.worst[:, 1], s=9, facecolor='none', edgecolor='#3cf', linewidth=0.7
+        )
+        ax.set_title(f'{panel.title} (n = {panel.n})', fontsize='small')
+        ax.set_xticks([0, 60, 120, 180, 240, 300, 360])
+        ax.set_xlabel('hue (°)')
+        ax.set_ylabel('value')
+    assert image is not None
+    fig.colorbar(image, ax=fig.axes[1:], label='median over the seeds of the largest MSE over saturation')
+    if title:
+        fig.suptitle(title)
+    return fig
