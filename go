@@ -6,6 +6,8 @@
 #   ./go run [ID] [...]   set up if needed and execute a notebook headless, in place (default: ex-2.10)
 #   ./go bench NAME       run benchmarks/NAME.py
 #   ./go results          rewrite README's experiment table from the executed notebooks' results
+#   ./go verify ID [...]  retrain a notebook's headline (e.g. ex-2.10) here and check each value against
+#                         the committed intervals (--first-seed N: on other seeds)
 #   ./go site [--open]    set up if needed and build a static site (_site/) of README and the executed
 #                         notebooks, as committed (never run); --open serves it and opens a browser
 #   ./go lab [ARGS]       set up if needed, install JupyterLab (the lab extra) and open notebooks/ with
@@ -200,6 +202,10 @@ print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["optional-
   results)
     setup
     "$PY" -m ex_color.experiments.readme README.md "$@"
+    ;;
+  verify)
+    setup
+    "$PY" -m ex_color.experiments.verify "$@"
     ;;
   site)
     setup

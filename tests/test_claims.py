@@ -70,7 +70,7 @@ def test_an_error_that_doubles_on_every_seed_is_a_ratio_of_two_and_reads_higher(
     assert red.verdict == 'higher' and red.b_higher == 30
     assert red.p_corrected < 1e-5
     assert claim_sentence(red).startswith(
-        'ablated MSE at red is higher with doubled than with plain (median ratio ×2 [2, 2], n = 30'
+        'ablated MSE at red is higher (better) with doubled than with plain (median ratio ×2 [2, 2], n = 30'
     )
 
 
@@ -102,3 +102,13 @@ def test_a_verdict_needs_the_correction_and_records_carry_the_numbers_behind_the
     (rec,) = claim_records([c])
     assert rec['scale'] == 'ratio' and rec['change'][0] == pytest.approx(1.5) and rec['n'] == 3
     assert rec['text'] == claim_sentence(c) and rec['text'] in paired_markdown([c])
+
+
+def test_a_log_metric_with_an_exact_zero_is_compared_by_difference_and_says_so():
+    a = frame({'red': [0.0, 0.2, 0.3, 0.4, 0.5, 0.6]})  # seed 0 reconstructs red perfectly after ablation
+    b = frame({'red': [0.1, 0.3, 0.4, 0.5, 0.6, 0.7]})
+    (t,) = holm([paired_test(a, b, 'red')])
+    assert t.scale == 'difference' and t.change.value == pytest.approx(0.1)
+    assert 'median difference +0.1' in claim_sentence(t)
+    (rec,) = claim_records([t])
+    assert rec['scale'] == 'difference'

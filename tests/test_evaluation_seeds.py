@@ -83,7 +83,7 @@ def test_prose_carries_the_tables_numbers_and_reads_significance_from_p():
     assert 'B and A cannot be told apart at n = 5' in small  # p = 0.0625
     many = [table([0.1 * i + 0.01 * j for i in range(1, 13)]) for j in (0, 1)]
     significant = paired_markdown(holm([paired_test(many[0], many[1], 'red', names=('A', 'B'))]))
-    assert 'ablated MSE at red is higher with B than with A' in significant  # p = 2/4096
+    assert 'ablated MSE at red is higher (better) with B than with A' in significant  # p = 2/4096
 
 
 def test_seed_metrics_pass_columns_agree_with_the_single_model_thresholds():
@@ -111,6 +111,10 @@ def test_seed_figure_refuses_what_it_cannot_draw_by_name():
     plt.close(fig)
     with pytest.raises(KeyError, match=r"group 'b' has no column"):
         plot_seed_metrics({'a': good, 'b': good.drop(columns='r')}, ['red', 'r'])
+    zero = plot_seed_metrics({'a': table([0.0, 0.2, 0.3])}, ['red'], log=['red'])  # drawn, and counted
+    assert '1 values of exactly 0 drawn as ◀ at the left edge' in zero.axes[0].get_title(loc='left')
+    assert zero.axes[0].get_xlim()[0] > 0
+    plt.close(zero)
     with pytest.raises(ValueError, match=r"group 'a'.*log-scaled \['r'\]"):
         plot_seed_metrics({'a': table([0.1, 0.2], r=[-0.1, 0.3])}, ['r'], log=['r'])
 
@@ -132,6 +136,7 @@ def test_the_search_verdict_is_chosen_by_the_paired_tests_direction_and_signific
             p,
             change,
             'Wilcoxon',
+            'ratio',
             p_holm=p,
         )
 

@@ -4,7 +4,8 @@ A result typed into a markdown cell goes stale the next time the notebook runs (
 once quoted medians two runs old). Results belong in code cells that word them from the run. This test
 reads every markdown cell and accepts a decimal number (``0.36``, ``3e-06``, ``8 %``) only if it is one
 of the experiment's *settings*: a numeric literal in the notebook's own code cells, in its dopesheets,
-or in the experiment modules (``src/ex_color/experiments``). A computed result is not a literal
+in the experiment modules and folders (``src/ex_color/experiments``) or in the statistics'
+conventions (`evaluation.claims`: the confidence level, the family-wise alpha). A computed result is not a literal
 anywhere, so it fails here unless it happens to equal one.
 """
 
@@ -63,7 +64,12 @@ def _settings(notebook: Path, cells: list[dict]) -> set[float]:
     nbid = notebook.name.split('-')[1]
     for sheet in notebook.parent.glob(f'ex-{nbid}*.csv'):
         values |= {float(t) for t in re.findall(r'-?\d+(?:\.\d+)?(?:e[-+]?\d+)?', sheet.read_text())}
-    for module in sorted((ROOT / 'src' / 'ex_color' / 'experiments').glob('*.py')):
+    # the experiments' modules and folders, and the statistics' conventions (confidence, alpha)
+    modules = [
+        *(ROOT / 'src' / 'ex_color' / 'experiments').rglob('*.py'),
+        ROOT / 'src/ex_color/evaluation/claims.py',
+    ]
+    for module in sorted(modules):
         values |= _literals(module.read_text(encoding='utf-8'))
     return values
 

@@ -6,12 +6,17 @@
   (`PairedTest`): the median paired change with its bootstrap interval and a two-sided test —
   Wilcoxon signed-rank for a metric, McNemar's exact test for a pass/fail column;
 * `holm(tests)`: the same tests with Holm-corrected p-values, over every comparison a notebook makes;
-  a verdict (`PairedTest.verdict`) is read from the corrected p only.
+  a verdict (`PairedTest.verdict`) states a direction only when the corrected p is below `ALPHA` and
+  the change's interval excludes no change (the rank test and the bootstrap interval of the median
+  can disagree near the line; then the sentence says the seeds cannot tell).
 
 Design decisions:
 - A metric on a log axis (`metrics.LOG_SCALE`, errors spanning decades) is compared by the ratio
   b / a (its median and interval are those of the log ratio, exponentiated); a linear one (r) and a
   pass rate by the difference b − a. A linear midpoint of a quantity spanning decades says little.
+  A ratio needs positive values: when some seed's value is exactly 0 (a model that reconstructs a
+  colour perfectly), that metric is compared by the difference, and `scale` (and so every sentence
+  and record) says so; nothing is floored or dropped.
 - The bootstrap is seeded (`seed=0`): the same values give the same interval on every machine.
 - A paired test with every difference zero has p = 1 (scipy would raise); fewer than two seeds raise.
 - "Not significant" is never "no effect": `PairedTest.verdict` is 'higher', 'lower' or
@@ -27,9 +32,18 @@ import numpy as np
 import pandas as pd
 
 from ex_color.evaluation.intervals import wilson
-from ex_color.evaluation.metrics import LOG_SCALE, METRICS
+from ex_color.evaluation.metrics import LOG_SCALE, METRIC_DEFS, METRICS
 
-__all__ = ['ALPHA', 'Estimate', 'PairedTest', 'holm', 'median_estimate', 'paired_test', 'rate_estimate']
+__all__ = [
+    'ALPHA',
+    'Estimate',
+    'PairedTest',
+    'holm',
+    'holm_adjust',
+    'median_estimate',
+    'paired_test',
+    'rate_estimate',
+]
 
 ALPHA = 0.05
 """Family-wise error rate the corrected tests are read at."""
@@ -103,12 +117,14 @@ class PairedTest:
     (for pass: the difference of the rates), with its bootstrap interval."""
     test: str
     """'Wilcoxon signed-rank' or 'McNemar exact'."""
+    scale: str = 'difference'
+    """'ratio' (b / a, log metrics with every value positive) or 'difference' (b − a)."""
     p_holm: float | None = None
     """p after Holm's correction over the notebook's comparisons (`holm`); None until corrected."""
 
     @property
     def ratio(self) -> bool:
-        return self.metric in LOG_SCALE
+        return self.scale == 'ratio'
 
     @property
     def p_corrected(self) -> float:
@@ -122,11 +138,27 @@ class PairedTest:
 
     @property
     def verdict(self) -> str:
-        """'higher' or 'lower' (b against a) when the corrected p is below `ALPHA`, else 'not distinguishable'."""
-        if self.p_corrected >= ALPHA:
-            return 'not distinguishable'
+        """'higher' or 'lower' (b against a) when the corrected p is below `ALPHA` and the change's
+        interval excludes no change (1 for a ratio, 0 for a difference); else 'not distinguishable'."""
         neutral = 1.0 if self.ratio else 0.0
+        if self.p_corrected >= ALPHA or self.change.low <= neutral <= self.change.high:
+            return 'not distinguishable'
         return 'higher' if self.change.value > neutral else 'lower'
+
+    @property
+    def judgement(self) -> str:
+        """'better', 'worse' or '' (not distinguishable, or a metric with no better side)."""
+        if self.verdict == 'not distinguishable':
+            return ''
+        defs = {m.name: m for m in METRIC_DEFS}
+        up = (
+            True
+            if self.metric == 'pass'
+            else (defs[self.metric].higher_is_better if self.metric in defs else None)
+        )
+        if up is None:
+            return ''
+        return 'better' if (self.verdict == 'higher') == up else 'worse'
 
     @property
     def label(self) -> str:
@@ -153,21 +185,20 @@ def paired_test(
         p = 1.0 if only_a + only_b == 0 else float(stats.binomtest(only_b, only_a + only_b).pvalue)
         low, high = _bootstrap(diff, np.mean, 0.95, seed)
         change, test = Estimate(float(diff.mean()), low, high, len(seeds)), 'McNemar exact'
+        scale = 'difference'
         centre = float(y.mean() - x.mean())
     else:
-        if metric in LOG_SCALE:
-            if (x <= 0).any() or (y <= 0).any():
-                raise ValueError(f'paired_test: {metric!r} is compared by ratio and must be positive')
+        if metric in LOG_SCALE and (x > 0).all() and (y > 0).all():
             logs = np.log(y) - np.log(x)
             low, high = _bootstrap(logs, np.median, 0.95, seed)
             change = Estimate(
                 float(np.exp(np.median(logs))), float(np.exp(low)), float(np.exp(high)), len(seeds)
             )
-            tested = logs
+            tested, scale = logs, 'ratio'
         else:
             low, high = _bootstrap(diff, np.median, 0.95, seed)
             change = Estimate(float(np.median(diff)), low, high, len(seeds))
-            tested = diff
+            tested, scale = diff, 'difference'
         p = 1.0 if np.all(tested == 0) else float(stats.wilcoxon(tested).pvalue)
         test, centre = 'Wilcoxon signed-rank', float(np.median(diff))
     return PairedTest(
@@ -182,18 +213,24 @@ def paired_test(
         p,
         change,
         test,
+        scale,
     )
 
 
-def holm(tests: Sequence[PairedTest]) -> list[PairedTest]:
-    """`tests` in the same order, each with its Holm-corrected p (step-down, monotone, capped at 1)."""
-    if not tests:
-        raise ValueError('holm: no tests given')
-    m = len(tests)
-    order = sorted(range(m), key=lambda i: tests[i].p)
+def holm_adjust(ps: Sequence[float]) -> list[float]:
+    """Holm's step-down adjustment of `ps`, in the same order (monotone, capped at 1)."""
+    if not ps:
+        raise ValueError('holm: no p-values given')
+    m = len(ps)
     adjusted = [0.0] * m
     running = 0.0
-    for rank, i in enumerate(order):
-        running = max(running, min(1.0, (m - rank) * tests[i].p))
+    for rank, i in enumerate(sorted(range(m), key=lambda i: ps[i])):
+        running = max(running, min(1.0, (m - rank) * ps[i]))
         adjusted[i] = running
+    return adjusted
+
+
+def holm(tests: Sequence[PairedTest]) -> list[PairedTest]:
+    """`tests` in the same order, each with its Holm-corrected p (`holm_adjust`)."""
+    adjusted = holm_adjust([t.p for t in tests])
     return [replace(t, p_holm=q) for t, q in zip(tests, adjusted, strict=True)]

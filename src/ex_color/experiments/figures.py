@@ -101,8 +101,11 @@ def show_reconstruction(data: ColorCube, *, nbid: str, tags: Sequence[str]) -> N
         )
 
 
-def show_loss(data: ColorCube, *, nbid: str, tags: Sequence[str]) -> tuple[float, float]:
-    """Error-per-colour lines on the hd cube; prints and returns (max, median) MSE."""
+def show_loss(
+    data: ColorCube, *, nbid: str, tags: Sequence[str], title_tags: Sequence[str] | None = None
+) -> tuple[float, float]:
+    """Error-per-colour lines on the hd cube; prints and returns (max, median) MSE. `tags` name the
+    file; `title_tags` (default: `tags`) head the figure, e.g. to say which seed it is."""
     from ex_color.vis.cube_series import plot_cube_series
 
     mse = data['MSE']
@@ -117,7 +120,7 @@ def show_loss(data: ColorCube, *, nbid: str, tags: Sequence[str]) -> tuple[float
                 data.permute('hsv')[:, -1:, :: (data.shape[2] // -5)],
                 data.permute('svh')[:, -1:, :: -(data.shape[0] // -3)],
                 data.permute('vsh')[:, -1:, :: -(data.shape[0] // -3)],
-                title=f'Reconstruction error{SEP}{SEP.join(tags)}',
+                title=f'Reconstruction error{SEP}{SEP.join(tags if title_tags is None else title_tags)}',
                 var='MSE',
                 figsize=(12, 3),
             )

@@ -36,6 +36,9 @@ class Experiment:
     """Stems of the figures a run writes under ``large-assets/`` (each as light and dark PNGs)."""
     outputs: tuple[str, ...] = ()
     """Files a run writes beside the notebook, besides its figures."""
+    headline: str | None = None
+    """``'module:function'`` giving the headline configuration, ``f(n_seeds, first_seed=0) -> (recipe,
+    member specs)``, that `./go verify` retrains; None where none is declared yet."""
 
 
 EXPERIMENTS: tuple[Experiment, ...] = (
@@ -71,8 +74,11 @@ EXPERIMENTS: tuple[Experiment, ...] = (
             'ex-2.10-latents-ablated-no-intervention-no-subspace',
             'ex-2.10-loss-colors-ablated-unitarity',
             'ex-2.10-seeds',
+            'ex-2.10-failures',
+            'ex-2.10-loss-colors-ablated-median-seed',
             'ex-2.10-training-history',
         ),
+        headline='ex_color.experiments.ex_2_10:headline',
     ),
     Experiment(
         '2.10.1',

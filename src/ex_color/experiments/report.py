@@ -106,7 +106,8 @@ def claim_sentence(t: PairedTest) -> str:
     stats = f'{what} {change_text(t)}, n = {t.n}, {t.test} p = {g(t.p)}, Holm p = {g(t.p_corrected)}'
     if t.verdict == 'not distinguishable':
         return f'{t.label}: {t.b} and {t.a} cannot be told apart at n = {t.n} ({stats}).'
-    return f'{t.label} is {t.verdict} with {t.b} than with {t.a} ({stats}).'
+    judged = f' ({t.judgement})' if t.judgement else ''
+    return f'{t.label} is {t.verdict}{judged} with {t.b} than with {t.a} ({stats}).'
 
 
 def paired_markdown(tests: Sequence[PairedTest]) -> str:
@@ -135,7 +136,9 @@ def effect_summary(tests: Sequence[PairedTest], b: str) -> str:
         raise KeyError(f'effect_summary: no comparison of {b!r} among {sorted({t.b for t in tests})}')
     differ = [t for t in mine if t.verdict != 'not distinguishable']
     same = [t for t in mine if t.verdict == 'not distinguishable']
-    parts = [f'{t.label} {t.verdict} ({change_text(t)})' for t in differ]
+    parts = [
+        f'{t.label} {t.verdict}{f", {t.judgement}" if t.judgement else ""} ({change_text(t)})' for t in differ
+    ]
     if same:
         parts.append(f'{", ".join(t.label for t in same)} cannot be told apart at n = {same[0].n}')
     return (

@@ -6,7 +6,7 @@ train it. The key is a sha256 over all of those:
 
 * **the library's code**: every ``.py`` file of the packages that train (`ex_color.training`,
   `ex_color.loss`, `ex_color.data`, the model and its helpers, the experiments' declarations
-  ``ex_color/experiments/ex_*.py``, and `mini.temporal`), as its syntax tree without comments or
+  ``ex_color/experiments/ex_*/__init__.py``, and `mini.temporal`), as its syntax tree without comments or
   docstrings; editing the training loop's code retrains every member, editing its prose or a
   figure retrains none;
 * **torch's version and the CPU's capability** (AVX2 and AVX512 round differently, and training is
@@ -53,7 +53,7 @@ _TRAINING_SOURCES = (
     'ex_color/runtime.py',
     'ex_color/capture.py',
     'ex_color/erasure.py',
-    'ex_color/experiments/ex_*.py',
+    'ex_color/experiments/ex_*/__init__.py',  # each experiment's declaration: its data and regularisers
     'mini/temporal',
 )
 

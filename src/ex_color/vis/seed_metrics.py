@@ -7,7 +7,9 @@ Design decisions:
   comparison can be read off the figure, not only off the p-value.
 - The story's seed (`highlight`) is ringed and labelled: the reader sees where the single-seed
   figures above sit in the distribution.
-- A threshold is a dashed vertical line; metrics whose values span decades get a log axis.
+- A threshold is a dashed vertical line; metrics whose values span decades get a log axis. A value of
+  exactly 0 on a log axis (a model that reconstructs a colour perfectly) is drawn as a ◀ at the
+  axis' left edge, half a decade below the smallest positive value, and the panel says how many.
 
 Deliberately not done: statistics in the figure (the table beside it has them).
 """
@@ -25,6 +27,17 @@ from matplotlib.ticker import NullFormatter
 from utils.plt import Theme
 
 __all__ = ['plot_seed_metrics']
+
+
+def _zero_floor(groups: Mapping[str, pd.DataFrame], metric: str) -> tuple[float | None, int]:
+    """Where a log axis draws values of exactly 0 (half a decade below the smallest positive value),
+    and how many there are; (None, 0) when there are none."""
+    values = np.concatenate([df[metric].astype(float).to_numpy() for df in groups.values()])
+    zeros = int((values <= 0).sum())
+    positive = values[values > 0]
+    if not zeros:
+        return None, 0
+    return (float(positive.min()) / 10**0.5 if len(positive) else 1e-12), zeros
 
 
 def plot_seed_metrics(
@@ -47,9 +60,9 @@ def plot_seed_metrics(
         missing = [m for m in metrics if m not in df.columns]
         if missing:
             raise KeyError(f'plot_seed_metrics: group {name!r} has no column(s) {missing}')
-        bad = [m for m in log if m in df.columns and (df[m] <= 0).any()]
+        bad = [m for m in log if m in df.columns and (df[m] < 0).any()]
         if bad:
-            raise ValueError(f'plot_seed_metrics: group {name!r} has values <= 0 in log-scaled {bad}')
+            raise ValueError(f'plot_seed_metrics: group {name!r} has values < 0 in log-scaled {bad}')
     labels, limits = dict(labels or {}), dict(limits or {})
     fg = theme.val('#888', light='#333', dark='#ddd')
     dot = theme.val('#58c', light='#1f5fa8', dark='#8bf')
@@ -59,8 +72,11 @@ def plot_seed_metrics(
     rng = np.random.default_rng(0)
     for ax, metric in zip(axs[:, 0], metrics, strict=True):
         positions = {}
+        floor, zeros = _zero_floor(groups, metric) if metric in log else (None, 0)
         for y, name in enumerate(names):
             values = groups[name][metric].astype(float)
+            if floor is not None:
+                values = values.where(values > 0, floor)
             positions[name] = pd.Series(y + rng.uniform(-0.12, 0.12, len(values)), index=values.index)
             ax.boxplot(
                 values.to_numpy(),
@@ -74,7 +90,19 @@ def plot_seed_metrics(
                 whiskerprops={'color': fg},
                 capprops={'color': fg},
             )
-            ax.scatter(values, positions[name], s=10, color=dot, alpha=0.8, zorder=3)
+            at_zero = values.index[(groups[name][metric].astype(float) <= 0).to_numpy() & (floor is not None)]
+            rest = values.drop(at_zero)
+            ax.scatter(rest, positions[name][rest.index], s=10, color=dot, alpha=0.8, zorder=3)
+            if len(at_zero):
+                ax.scatter(
+                    values[at_zero],
+                    positions[name][at_zero],
+                    s=18,
+                    marker='<',
+                    color=ring,
+                    alpha=0.9,
+                    zorder=3,
+                )
             if highlight is not None and highlight in values.index:
                 x = values[highlight]
                 ax.scatter(
@@ -92,8 +120,11 @@ def plot_seed_metrics(
         for a, b in zip(names, names[1:], strict=False):  # join each seed across configurations
             common = groups[a].index.intersection(groups[b].index)
             for seed in common:
+                ends = [float(groups[a].loc[seed, metric]), float(groups[b].loc[seed, metric])]
+                if floor is not None:
+                    ends = [v if v > 0 else floor for v in ends]
                 ax.plot(
-                    [groups[a].loc[seed, metric], groups[b].loc[seed, metric]],
+                    ends,
                     [positions[a][seed], positions[b][seed]],
                     color=fg,
                     alpha=0.25,
@@ -108,7 +139,8 @@ def plot_seed_metrics(
         ax.set_yticks(range(len(names)), names if len(names) > 1 else [''])
         ax.set_ylim(-0.6, len(names) - 0.4)
         ax.invert_yaxis()
-        ax.set_title(labels.get(metric, metric), fontsize=9, loc='left')
+        zero_note = f' · {zeros} values of exactly 0 drawn as ◀ at the left edge' if zeros else ''
+        ax.set_title(labels.get(metric, metric) + zero_note, fontsize=9, loc='left')
         ax.tick_params(axis='y', length=0)
     n = max(len(df) for df in groups.values())
     fig.suptitle(title or f'Per-seed metrics ({n} seeds)', fontsize=10)

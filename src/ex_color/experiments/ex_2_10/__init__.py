@@ -33,6 +33,7 @@ from ex_color.data.cube_dataset import CubeDataset, redness
 from ex_color.experiments.common import train_model
 from ex_color.loss import AngularAnchor, AxisAlignedSubspace, RegularizerConfig, Separate, Unitarity
 from ex_color.training import FitResult, FixedBatches, RandomBatches, Recipe
+from ex_color.training.specs import MemberSpec, seeds
 from mini.temporal.dopesheet import Dopesheet
 
 NBID = '2.10'
@@ -171,3 +172,13 @@ def without_transition(dopesheet: Dopesheet, props: tuple[str, ...] = TRANSITION
         cells = ['' if pd.isna(v) else (f'{v:.6g}' if isinstance(v, float) else str(v)) for v in row]
         lines.append(','.join(cells))
     return Dopesheet.from_text('\n'.join(lines) + '\n', source=f'{dopesheet.source} without its transition')
+
+
+def headline(n_seeds: int, *, first_seed: int = 0) -> tuple[Recipe, list[MemberSpec]]:
+    """What the notebook's headline row is about: `RECIPE` under the committed schedule
+    (``notebooks/ex-2.10-dopesheet.csv``), on seeds ``first_seed`` … ``first_seed + n_seeds − 1``
+    (`./go verify ex-2.10` retrains it)."""
+    from utils.paths import project_root
+
+    dopesheet = Dopesheet.from_csv(project_root() / 'notebooks' / DOPESHEET)
+    return RECIPE.with_(dopesheet=dopesheet), seeds(range(first_seed, first_seed + n_seeds))

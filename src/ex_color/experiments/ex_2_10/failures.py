@@ -132,13 +132,15 @@ class FailureMaps:
         return cls(np.asarray(hues), np.asarray(values), tuple(panels))
 
     def describe(self) -> str:
-        """Where each group's worst colours sit, in words, for the figure's alt text and the prose."""
+        """Where each group's worst colours sit, in words (the figure's alt text and the notebook's
+        prose): the share on the cube's bright face (value ≥ 0.95) and within 30° of red's hue."""
         parts = []
         for p in self.panels:
             hue = np.mod(p.worst[:, 0], 1.0)
             near_red = float(np.mean(np.minimum(hue, 1 - hue) < 1 / 12))
-            dark = float(np.mean(p.worst[:, 1] < 0.5))
+            bright = float(np.mean(p.worst[:, 1] >= 0.95))
             parts.append(
-                f'{p.title} (n = {p.n}): {near_red:.0%} of worst colours within 30° of red hue, {dark:.0%} at value < 0.5'
+                f'{p.title} (n = {p.n}): the worst colour lies on the bright face (value ≥ 0.95) for '
+                f'{bright:.0%} of the seeds, and within 30° of red for {near_red:.0%}'
             )
         return '; '.join(parts)

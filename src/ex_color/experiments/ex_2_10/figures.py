@@ -51,4 +51,5 @@ def show_failures(
             return plot_failures(table, maps, title=title, theme=theme)
 
         show(draw)
+    display(Markdown('Where the worst colours lie: ' + maps.describe().replace('; ', ';\n') + '.'))
     return maps

@@ -33,11 +33,11 @@ def plot_failures(
     colours = theme.palette()
     if not maps.panels:
         raise ValueError('plot_failures: no group of seeds to map')
-    n_maps = len(maps.panels)
-    cols = min(3, n_maps)
-    rows = int(np.ceil(n_maps / cols))
-    fig = plt.figure(figsize=(4.2 + 3.4 * cols, 2.9 * max(rows, 1) + 0.6), layout='constrained')
-    grid = fig.add_gridspec(rows, cols + 1, width_ratios=[1.25] + [1] * cols)
+    kinds = [k for k in ('baseline', 'ablated') if any(p.kind == k for p in maps.panels)]
+    rows = {k: [p for p in maps.panels if p.kind == k] for k in kinds}
+    cols = max(len(r) for r in rows.values())
+    fig = plt.figure(figsize=(4.6 + 3.3 * cols, 3.3 * len(kinds) + 0.6), layout='constrained')
+    grid = fig.add_gridspec(len(kinds), cols + 1, width_ratios=[1.3] + [1] * cols)
 
     bars = fig.add_subplot(grid[:, 0])
     names = list(table.index)[::-1]
@@ -52,37 +52,46 @@ def plot_failures(
     for i, share in enumerate(table['share [95 % CI]'].to_numpy()[::-1]):
         low, high = (float(v.strip('%')) / 100 * n for v in share.split('[')[1].rstrip(']').split(', '))
         bars.plot([low, high], [i, i], color=colours['fg'], lw=1.2)
-    bars.set_yticks(y, names)
-    bars.set_xlabel(f'seeds missing the threshold (of {n}; line: 95 % CI)')
+    bars.set_yticks(y, [name.replace(' <= ', '\n<= ').replace(' >= ', '\n>= ') for name in names])
+    bars.set_xlabel(f'seeds missing it (of {n}; line: 95 % CI)')
     bars.legend(loc='lower right', fontsize='small', frameon=False)
     bars.set_title('Thresholds missed')
 
-    peak = max(float(p.median.max()) for p in maps.panels)
-    floor = max(
-        min(float(p.median[p.median > 0].min()) for p in maps.panels if (p.median > 0).any()), peak * 1e-4
-    )
-    norm = LogNorm(vmin=floor, vmax=peak)
     extent = (maps.hues[0] * 360, maps.hues[-1] * 360, maps.values[0], maps.values[-1])
-    image = None
-    for k, panel in enumerate(maps.panels):
-        ax = fig.add_subplot(grid[k // cols, 1 + k % cols])
-        image = ax.imshow(
-            np.clip(panel.median.T, floor, None),
-            origin='lower',
-            aspect='auto',
-            extent=extent,
-            norm=norm,
-            cmap='magma',
+    for r, kind in enumerate(kinds):
+        panels = rows[kind]
+        peak = max(float(p.median.max()) for p in panels)
+        positive = [float(p.median[p.median > 0].min()) for p in panels if (p.median > 0).any()]
+        floor = max(min(positive, default=peak * 1e-3), peak * 1e-4)
+        norm = LogNorm(vmin=floor, vmax=peak)
+        axes = []
+        for c, panel in enumerate(panels):
+            ax = fig.add_subplot(grid[r, 1 + c])
+            axes.append(ax)
+            image = ax.imshow(
+                np.clip(panel.median.T, floor, None),
+                origin='lower',
+                aspect='auto',
+                extent=extent,
+                norm=norm,
+                cmap='magma',
+            )
+            ax.scatter(
+                panel.worst[:, 0] * 360,
+                panel.worst[:, 1],
+                s=9,
+                facecolor='none',
+                edgecolor='#3cf',
+                linewidth=0.7,
+            )
+            group = panel.title.split(' · ', 1)[1]
+            ax.set_title(f'{group}\n(n = {panel.n})', fontsize='small')
+            ax.set_xticks([0, 90, 180, 270, 360])
+            ax.set_xlabel('hue (°)')
+            ax.set_ylabel('value')
+        fig.colorbar(
+            image, ax=axes, label=f'{kind} MSE: median over the seeds\nof the largest over saturation'
         )
-        ax.scatter(
-            panel.worst[:, 0] * 360, panel.worst[:, 1], s=9, facecolor='none', edgecolor='#3cf', linewidth=0.7
-        )
-        ax.set_title(f'{panel.title} (n = {panel.n})', fontsize='small')
-        ax.set_xticks([0, 60, 120, 180, 240, 300, 360])
-        ax.set_xlabel('hue (°)')
-        ax.set_ylabel('value')
-    assert image is not None
-    fig.colorbar(image, ax=fig.axes[1:], label='median over the seeds of the largest MSE over saturation')
     if title:
         fig.suptitle(title)
     return fig

@@ -70,7 +70,7 @@ def search_markdown(
         )
     elif less_red:
         verdict = (
-            f"**On fresh seeds the searched schedule deletes less red than {reference}'s** (p = {g(red.p)}): "
+            f"**On fresh seeds the searched schedule deletes less red than {reference}'s** (Holm-corrected p = {g(red.p_corrected)}): "
             'what it gained during the search does not hold up on seeds it was not chosen on.'
         )
     else:
