@@ -28,7 +28,7 @@ DRAWS = 20
 def unanchored() -> CNColorMLP:
     """Ex 2.12's unanchored model (Ex 2.10 without its anchoring terms), trained briefly."""
     run = train_members(
-        ex_2_12.members([0])[1:], dopesheet=notebook_dopesheet(ex_2_10.DOPESHEET),
+        [m for m in ex_2_12.members([0]) if (m.name or "").startswith("unanchored")], dopesheet=notebook_dopesheet(ex_2_10.DOPESHEET),
         regularizers=ex_2_10.regularizers(), make_data=ex_2_10.make_data, k_bottleneck=ex_2_10.K,
         n_nonlinear=ex_2_10.N, run_name='test', wandb_mode='disabled', progress=False, max_steps=400,
     )  # fmt: skip

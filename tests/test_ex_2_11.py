@@ -16,9 +16,10 @@ import torch
 
 from ex_color.data.cube_dataset import redness
 from ex_color.evaluation.ablation import ablation_metrics, seed_metrics
+from ex_color.evaluation.claims import holm
 from ex_color.experiments import ex_2_10, ex_2_11
 from ex_color.experiments.common import evaluation_cubes
-from ex_color.experiments.ex_2_11.coverage import coverage_metrics
+from ex_color.experiments.ex_2_11.coverage import coverage_metrics, coverage_tests
 from ex_color.training import train_members
 from mini.temporal.dopesheet import Dopesheet
 from tests.training_helpers import notebook_dopesheet
@@ -92,6 +93,18 @@ def test_bad_annotator_counts_are_refused_by_name():
         ex_2_11.member_specs([1.0, -2.0], [0])
 
 
+def test_every_setting_draws_the_same_colours_and_nested_labels_for_a_seed():
+    # what makes the settings' seeds pairs: one generator draws the batch's colours, then one uniform per
+    # sample that the label compares with p, so only p differs between settings, and p grows with s
+    epochs = {s: [(c, labels['red']) for c, labels in ex_2_11.make_data(7, s)[0]] for s in ex_2_11.ANNOTATORS}
+    reference = epochs[1.0]
+    for s, batches in epochs.items():
+        assert all(torch.equal(c, c1) for (c, _), (c1, _) in zip(batches, reference, strict=True)), s
+    for fewer, more in zip(ex_2_11.ANNOTATORS, ex_2_11.ANNOTATORS[1:], strict=False):
+        for (_, a), (_, b) in zip(epochs[fewer], epochs[more], strict=True):
+            assert bool((a <= b).all()), (fewer, more)
+
+
 def test_ex_2_10s_own_errors_are_unchanged():
     with pytest.raises(ValueError, match=r'label_scale must keep the red rate in \[0, 1\]'):
         ex_2_10.make_data(0, 12.6)
@@ -118,7 +131,9 @@ def test_expected_labels_grow_with_annotators_and_span_three_decades():
     expected = [ex_2_11.expected_labels(s, sheet) for s in ex_2_11.ANNOTATORS]
     assert all(a < b for a, b in zip(expected, expected[1:], strict=False))
     assert expected[0] < 5 and expected[-1] > 1000
-    assert list(ex_2_11.ANNOTATORS) == [2.0**k for k in range(-4, 6)]
+    # eight settings (the five-minute budget at 200 seeds each), still spanning 1/16 … 32, with s = 1
+    assert list(ex_2_11.ANNOTATORS) == [0.0625, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 32.0]
+    assert 1.0 in ex_2_11.ANNOTATORS
     # s = 1 is Ex 2.10: the mean soft label over the cube times the live samples
     mean_q = float(ex_2_10.make_data(0)[0].soft_labels['red'].double().mean())
     assert ex_2_11.expected_labels(1.0, sheet) == pytest.approx(mean_q * 89_000)
@@ -165,6 +180,15 @@ def test_coverage_metrics_score_every_member_with_its_drawn_labels(short_run):
     assert list(df.columns[3:]) == list(alone.columns)  # the same metrics and pass columns
     with pytest.raises(KeyError, match="no data setting 'scale'"):
         coverage_metrics(members, cubes.hd_hsv, cubes.rgb, setting='scale')
+    # the scored table pairs up as it comes: s = 32 against s = 4 on seeds 0 and 1, pass and red
+    tests = holm(coverage_tests(df, reference=4.0))
+    assert [(t.a, t.b, t.metric, t.n) for t in tests] == [
+        ('s = 4', 's = 32', 'pass', 2),
+        ('s = 4', 's = 32', 'red', 2),
+    ]
+    four, many = (df[df['annotators'] == s].set_index('seed') for s in (4.0, 32.0))
+    assert tests[0].median_a == four['pass'].mean() and tests[0].median_b == many['pass'].mean()
+    assert tests[1].median_b == pytest.approx(many['red'].median())
 
 
 def test_member_specs_are_setting_by_setting_and_named():

@@ -129,3 +129,50 @@ def test_bad_frozen_masks_are_refused_naming_the_parameter():
         FineTuneMember(m, 'x', frozen={'encoder.4.bias': torch.zeros(4, dtype=torch.bool)})
     with pytest.raises(ValueError, match='unique'):
         run([FineTuneMember(m, 'x'), FineTuneMember(m, 'x')])
+
+
+def test_a_stack_applies_affine_edits_in_one_product_with_the_same_map_as_each_edit_alone():
+    from ex_color.erasure import fit_leace
+    from ex_color.training.stacked import StackedEdits
+
+    torch.manual_seed(0)
+    z_fit = torch.nn.functional.normalize(torch.randn(300, 5), dim=-1)
+    labels = (z_fit[:, 0] > 0.3).float()
+    leace = fit_leace(z_fit, labels)
+    project = ProjectOut(torch.tensor([1.0, 0.5, 0.0, 0.0, 0.0]))
+    counting = CountingProjectOut(
+        torch.tensor([0.0, 1.0, 0.0, 0.0, 0.0])
+    )  # its own forward: member by member
+    norm = model(0).bottleneck
+    edits = [leace, None, project, counting, leace]
+    stack = StackedEdits(norm, edits)
+    assert stack.batched.tolist() == [0, 2, 4] and stack.one_by_one == [3]
+    h = torch.randn(5, 32, 5, requires_grad=True)
+    out = stack(h)
+    z = norm(h)
+    for m, e in enumerate(edits):
+        expected = z[m] if e is None else norm(e(z[m]))
+        assert torch.allclose(out[m], expected, atol=1e-6), m
+    assert torch.equal(out[1], z[1])  # a member without an edit is left exactly as normalised
+    out.sum().backward()  # gradients flow through the batched and the member-by-member edits
+    assert h.grad is not None and torch.isfinite(h.grad).all()
+
+
+def test_two_processes_fine_tune_each_member_as_one_does(tmp_path, monkeypatch):
+    from ex_color.erasure import fit_leace
+
+    monkeypatch.setenv('EX_COLOR_RUNS_DIR', str(tmp_path))  # no run cache shared between the two runs
+    torch.manual_seed(5)
+    z = torch.nn.functional.normalize(torch.randn(200, 5), dim=-1)
+    leace = fit_leace(z, (z[:, 0] > 0.3).float())
+    cut = ablate(model(6), 'bottleneck', [0])
+    members = [
+        FineTuneMember(erased(model(5), leace), 'leace', 5),
+        FineTuneMember(cut, 'ablated', 6, ablation_mask(cut, 'bottleneck', [0])),
+        FineTuneMember(erased(model(7), ProjectOut(torch.ones(5))), 'project', 7),
+    ]
+    one, two = run(members), run(members, workers=2)
+    for a, b in zip(one.models, two.models, strict=True):
+        for (k, v), w in zip(a.state_dict().items(), b.state_dict().values(), strict=True):
+            assert torch.allclose(v, w, atol=1e-6), k
+    assert one.colour_errors['mse'].to_numpy() == pytest.approx(two.colour_errors['mse'].to_numpy(), abs=1e-6)

@@ -359,5 +359,5 @@ def test_papermill_parameter_injection_shortens_a_run_like_the_environment_does(
     nb = nbformat.read(out, as_version=4)
     injected = [c for c in nb.cells if 'injected-parameters' in c.metadata.get('tags', [])]
     assert len(injected) == 1 and 'SMOKE = True' in injected[0].source
-    assert '6 models (3 seeds × anchored, unanchored)' in output_text(nb)
+    assert '9 models (3 seeds × anchored, unanchored, never learned red)' in output_text(nb)
     assert (tmp_path / 'figures' / 'ex-2.12-relearning.png').is_file()

@@ -6,7 +6,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
-from matplotlib.collections import PathCollection
+from matplotlib.collections import LineCollection, PathCollection
+from scipy.stats import binomtest
 
 from ex_color.evaluation.numbers import setting_name
 from ex_color.experiments.ex_2_11.coverage import RED_PASS
@@ -56,7 +57,9 @@ def test_one_panel_per_metric_and_a_pass_rate_panel_on_one_label_axis():
     axes = fig.axes
     assert len(axes) == len(METRICS) + 1
     assert [ax.get_title(loc='left') for ax in axes[:-1]] == list(METRICS)
-    assert axes[-1].get_title(loc='left').startswith('Seeds that pass (4 seeds per setting)')
+    assert (
+        axes[-1].get_title(loc='left') == 'Seeds that pass (4 seeds per setting; bars: Wilson 95% intervals)'
+    )
     assert axes[0].get_yscale() == 'log' and axes[1].get_yscale() == 'linear'
     assert all(ax.get_xscale() == 'symlog' for ax in axes)
     # every member is a dot, the one that drew no label included (at 0)
@@ -79,6 +82,32 @@ def test_one_panel_per_metric_and_a_pass_rate_panel_on_one_label_axis():
     np.testing.assert_allclose(np.asarray(rates[0].get_ydata()), expected_all)
     np.testing.assert_allclose(np.asarray(rates[1].get_ydata()), expected_red)
     assert [t.get_text() for t in axes[-1].texts] == ['1/16', '1', '32']
+    # each rate carries its Wilson 95% interval as a bar per setting (checked against scipy's Wilson)
+    bars = [c for c in axes[-1].collections if isinstance(c, LineCollection)]
+    assert len(bars) == 2
+    for column, bar in zip(('pass', RED_PASS), bars, strict=True):
+        counts = df.groupby('annotators')[column].agg(['sum', 'size'])
+        want = [binomtest(int(k), int(n)).proportion_ci(method='wilson') for k, n in counts.to_numpy()]
+        got = [(seg[0][1], seg[1][1]) for seg in bar.get_segments()]
+        np.testing.assert_allclose(got, [(ci.low, ci.high) for ci in want], atol=1e-12)
+    assert any(np.allclose(np.asarray(ln.get_ydata()), 0.5) for ln in axes[-1].lines)  # the line at half
+
+
+def test_two_hundred_seeds_per_setting_draw_as_a_finer_cloud():
+    rng = np.random.default_rng(1)
+    many = pd.concat([members()] * 50, ignore_index=True)  # 3 settings × 200 members
+    many['seed'] = many.groupby('annotators').cumcount()
+    many['red'] *= rng.uniform(0.9, 1.1, len(many))
+    fig = plot_label_coverage(many, METRICS, log=('red',))
+    assert fig.axes[-1].get_title(loc='left').startswith('Seeds that pass (200 seeds per setting')
+    dots = next(c for c in fig.axes[0].collections if isinstance(c, PathCollection))
+    assert len(np.asarray(dots.get_offsets())) == 600
+    few = next(
+        c
+        for c in plot_label_coverage(members(), METRICS).axes[0].collections
+        if isinstance(c, PathCollection)
+    )
+    assert dots.get_sizes()[0] == 3 and few.get_sizes()[0] == 7  # 7 pt² up to 20 seeds, 3 pt² from 200
 
 
 def test_missing_columns_are_named_before_any_figure_is_made():

@@ -24,6 +24,9 @@ Design decisions:
   drawn binary labels estimate, without their sampling noise.
 - Edits are plain `nn.Module`s with their tensors as buffers, so they follow ``.to(device)`` and
   ``deepcopy`` and hold no parameters: fine-tuning an erased model never trains the eraser.
+- Both edits are affine, and say so (``affine() -> (M, shift)``, ``edit(x) = x − x @ M + shift``):
+  a stack of models fine-tuned together applies every such edit in one batched product
+  (`training.stacked.StackedEdits`) instead of one small product per member.
 - Re-normalising after the edit is part of the edit's meaning here (the decoder was trained on unit
   latents); it makes the erased model's latent a direction again, which LEACE alone does not promise.
 
@@ -97,6 +100,13 @@ class LeaceEdit(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         return self.eraser()(x)
 
+    def affine(self) -> tuple[Tensor, Tensor]:
+        """``(M [k, k], shift [k])`` with ``edit(x) = x − x @ M + shift``: the same map as `forward`,
+        in the form a stack of models applies to all its members in one batched product."""
+        m = self.proj_right.mH @ self.proj_left.mH
+        shift = self.bias @ m if self.bias is not None else m.new_zeros(m.shape[0])
+        return m, shift
+
 
 def fit_leace(latents: Tensor, labels: Tensor) -> LeaceEdit:
     """LEACE fitted on `latents` [N, k] and red `labels` [N] (soft or binary)."""
@@ -124,6 +134,11 @@ class ProjectOut(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         d = self.direction
         return x - (x @ d)[..., None] * d
+
+    def affine(self) -> tuple[Tensor, Tensor]:
+        """``(d dᵀ, 0)``: `forward` as ``x − x @ M + shift`` (see `LeaceEdit.affine`)."""
+        d = self.direction
+        return torch.outer(d, d), d.new_zeros(d.shape[0])
 
     def extra_repr(self) -> str:
         return f'k={self.direction.shape[0]}'

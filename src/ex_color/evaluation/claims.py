@@ -166,10 +166,17 @@ class PairedTest:
 
 
 def paired_test(
-    a: pd.DataFrame, b: pd.DataFrame, metric: str, *, names: tuple[str, str] = ('a', 'b'), seed: int = 0
+    a: pd.DataFrame,
+    b: pd.DataFrame,
+    metric: str,
+    *,
+    names: tuple[str, str] = ('a', 'b'),
+    log: bool | None = None,
+    seed: int = 0,
 ) -> PairedTest:
     """Compare `metric` of `b` against `a` over the seeds both have (see the module docstring); `names`
-    are what prose calls a and b."""
+    are what prose calls a and b; `log` says whether the metric spans decades (compared by ratio;
+    default: whether it is in `LOG_SCALE`)."""
     from scipy import stats  # imported here: half a second that most callers never need
 
     if metric not in a.columns or metric not in b.columns:
@@ -188,7 +195,8 @@ def paired_test(
         scale = 'difference'
         centre = float(y.mean() - x.mean())
     else:
-        if metric in LOG_SCALE and (x > 0).all() and (y > 0).all():
+        spans_decades = metric in LOG_SCALE if log is None else log
+        if spans_decades and (x > 0).all() and (y > 0).all():
             logs = np.log(y) - np.log(x)
             low, high = _bootstrap(logs, np.median, 0.95, seed)
             change = Estimate(

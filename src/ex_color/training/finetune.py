@@ -188,13 +188,15 @@ def fine_tune(
     wandb_mode: str | None = None,
     progress: bool = True,
     threads: int | None = 1,
+    workers: int = 1,
     device: str = 'cpu',
     settings: RunSettings | None = None,
 ) -> FineTuneResult:
     """Fine-tune every member on the reconstruction loss under `dopesheet` (its ``lr`` column), with
     its deletion in place, through `train`; `make_data(seed)` gives a member's (training, validation or
-    None) batches; `colours` (name -> RGB) are tracked in `colour_errors`. `settings`, when given,
-    replaces the run settings the other arguments make (e.g. to change the cache)."""
+    None) batches; `colours` (name -> RGB) are tracked in `colour_errors`; `workers`: processes the
+    members are split across (as `RunSettings.workers`). `settings`, when given, replaces the run
+    settings the other arguments make (e.g. to change the cache)."""
     members = list(members)
     if not members:
         raise ValueError('fine_tune: no members given')
@@ -223,7 +225,7 @@ def fine_tune(
     if settings is None:
         settings = RunSettings(
             max_steps=max_steps, log_every_n_steps=log_every_n_steps, tracking=wandb_mode, job_type='fine-tune',
-            progress=progress, threads=threads, device=device,
+            progress=progress, threads=threads, workers=workers, device=device,
         )  # fmt: skip
     log.info('Fine-tuning %d member%s', len(members), '' if len(members) == 1 else 's')
     tracker = ColourErrors(colours or {'red': (1.0, 0.0, 0.0)})

@@ -3,9 +3,9 @@
 `coverage_metrics(members, hd_cube, rgb_cube)` scores every member of a run that varies one data
 setting (Ex 2.11: ``annotators``) and returns one row per member: the setting, the seed, the labels
 the member actually drew while its label was live, and `seed_metrics`'s metrics and pass columns.
-`coverage_summary` reduces that to one row per setting (labels drawn, pass rates), and
-`read_coverage` names the settings a conclusion is about: the smallest at which more than half the
-seeds meet every threshold, the smallest at which more than half reach the red threshold.
+`coverage_summary` reduces that to one row per setting (labels drawn, pass rates with their Wilson
+intervals), `read_coverage` reads each setting's rate three ways (`majority`) and names the settings a
+conclusion is about, and `coverage_tests` compares every setting with a reference setting seed by seed.
 
 Design decisions:
 - Scoring is `seed_metrics`, setting by setting, so the metrics, pass columns and thresholds are
@@ -13,34 +13,64 @@ Design decisions:
 - A setting is summarised by the labels its members actually *drew* (median, min, max over seeds),
   beside its nominal rate: drawn labels are the quantity the question is about, and what the figure
   plots. "Smallest" orders settings by their value, which orders their drawn labels too.
-- "More than half" is strict: 10 of 20 seeds is not a majority.
-- A pass rate over n seeds comes with its Wilson 95% interval: with 20 seeds a rate is known to
-  about ±0.2, which is what a reader needs to weigh "the smallest setting that works".
+- **A verdict is read off the interval, not the point estimate.** A setting "works" (more than half
+  its seeds pass) only when the Wilson 95% interval of its pass rate lies wholly above one half, and
+  "does not work" only when it lies wholly below; otherwise that many seeds cannot tell. At 200 seeds
+  that is 114 passing or more, 86 or fewer, and 87 … 113 undecided; at 20 seeds even 13 of 20 cannot
+  tell. A rate of exactly one half is never "more than half".
+- **Settings are compared seed by seed.** Every setting trains on the same seeds (the same initial
+  weights and the same batches; only the labels differ), so `coverage_tests` pairs them: McNemar's
+  exact test for the pass column and a Wilcoxon signed-rank test for a metric (`claims.paired_test`).
+  It returns the tests uncorrected; the notebook corrects every comparison it makes at once (`holm`).
 
 Deliberately not done: fitting a dose-response curve (a logistic in log labels) to the pass rates;
-with ten settings of 20 seeds the table and figure say as much.
+the table, the figure and the paired tests say as much without a model's assumptions.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Literal, cast
 
 import numpy as np
 import pandas as pd
 
 from ex_color.data.color_cube import ColorCube
 from ex_color.evaluation.ablation import METRICS, THRESHOLDS, seed_metrics
+from ex_color.evaluation.claims import PairedTest, paired_test
 from ex_color.evaluation.intervals import wilson
+from ex_color.evaluation.numbers import setting_name
 
 if TYPE_CHECKING:
     from ex_color.training import MemberResult
 
-__all__ = ['RED_PASS', 'CoverageReading', 'coverage_metrics', 'coverage_summary', 'read_coverage']
+__all__ = [
+    'PAIRED_METRICS',
+    'RED_PASS',
+    'REFERENCE',
+    'CoverageReading',
+    'Majority',
+    'coverage_metrics',
+    'coverage_summary',
+    'coverage_tests',
+    'majority',
+    'read_coverage',
+    'setting_label',
+    'verdict_counts',
+]
 
 RED_PASS = 'pass:' + next(th.label for th in THRESHOLDS if th.metric == 'red')
 """The pass column of the red threshold (`seed_metrics` names it after the threshold's label)."""
+REFERENCE = 1.0
+"""The setting every other one is compared with: one annotator, Ex 2.10's own labelling."""
+PAIRED_METRICS = ('pass', 'red')
+"""What `coverage_tests` compares: whether a seed meets every threshold, and its error at red."""
+HALF = 0.5
+"""The line a majority crosses: "works" means more than half the seeds pass."""
+
+Majority = Literal['works', 'does not work', 'cannot tell']
+"""Whether more than half of a setting's seeds pass, as its rate's interval supports (`majority`)."""
 
 
 def coverage_metrics(
@@ -110,18 +140,68 @@ def coverage_summary(df: pd.DataFrame, *, setting: str = 'annotators') -> pd.Dat
     return out
 
 
+def majority(low: float, high: float) -> Majority:
+    """'works' when the interval (`low`, `high`) of a pass rate lies wholly above one half, 'does not
+    work' when wholly below, 'cannot tell' when it holds one half."""
+    if not 0 <= low <= high <= 1:
+        raise ValueError(f'majority: need 0 <= low <= high <= 1, got ({low}, {high})')
+    if low > HALF:
+        return 'works'
+    if high < HALF:
+        return 'does not work'
+    return 'cannot tell'
+
+
+def verdict_counts(n: int) -> dict[Majority, range]:
+    """For `n` seeds, the numbers of passing seeds that get each verdict (`majority` of their Wilson
+    interval): three consecutive ranges, 'does not work', 'cannot tell', 'works'; empty where no count
+    is read that way (with 2 seeds, every count cannot tell)."""
+    read = [majority(*wilson(k, n)) for k in range(n + 1)]
+    order: tuple[Majority, ...] = ('does not work', 'cannot tell', 'works')
+    out: dict[Majority, range] = {}
+    for verdict in order:
+        ks = [k for k, v in enumerate(read) if v == verdict]
+        out[verdict] = range(ks[0], ks[-1] + 1) if ks else range(0)
+    return out
+
+
 @dataclass(frozen=True)
 class CoverageReading:
-    """The settings a conclusion about label coverage names (None where no setting qualifies)."""
+    """What a conclusion about label coverage names, read from each rate's Wilson 95% interval."""
 
+    verdicts: Mapping[float, Majority]
+    """Every setting (ascending): do more than half its seeds meet every threshold?"""
+    red_verdicts: Mapping[float, Majority]
+    """Every setting (ascending): do more than half its seeds reach the red threshold?"""
     works: float | None
-    """The smallest setting at which more than half the seeds meet every threshold."""
+    """The smallest setting that works (every threshold); None when no setting is shown to."""
     red: float | None
-    """The smallest setting at which more than half the seeds reach the red threshold."""
+    """The smallest setting that works for the red threshold alone; None when none is shown to."""
     best: float
     """The setting with the highest rate of seeds meeting every threshold (the smallest, on a tie)."""
-    relapses: tuple[float, ...]
-    """Settings above `works` at which no more than half the seeds meet every threshold again."""
+
+    @property
+    def undecided(self) -> tuple[float, ...]:
+        """Settings whose rate (every threshold) cannot be told from one half."""
+        return tuple(s for s, v in self.verdicts.items() if v == 'cannot tell')
+
+    @property
+    def red_undecided(self) -> tuple[float, ...]:
+        """Settings whose rate at the red threshold cannot be told from one half."""
+        return tuple(s for s, v in self.red_verdicts.items() if v == 'cannot tell')
+
+    @property
+    def relapses(self) -> tuple[float, ...]:
+        """Settings above `works` that are shown not to work (every threshold)."""
+        if self.works is None:
+            return ()
+        works = self.works
+        return tuple(s for s, v in self.verdicts.items() if s > works and v == 'does not work')
+
+    @property
+    def none_works(self) -> bool:
+        """Every setting is shown not to work: only then is "no label count tried works" a finding."""
+        return all(v == 'does not work' for v in self.verdicts.values())
 
 
 def read_coverage(summary: pd.DataFrame) -> CoverageReading:
@@ -130,19 +210,60 @@ def read_coverage(summary: pd.DataFrame) -> CoverageReading:
         raise ValueError('read_coverage: the summary has no settings')
     summary = summary.sort_index()
 
-    def smallest(column: str) -> float | None:
-        ok = summary.index[summary[column] > 0.5]
-        return float(ok[0]) if len(ok) else None
+    def verdicts(column: str) -> dict[float, Majority]:
+        return {
+            float(s): majority(float(low), float(high))
+            for s, low, high in zip(
+                summary.index, summary[f'{column} low'], summary[f'{column} high'], strict=True
+            )
+        }
 
-    works = smallest('pass')
-    relapses = (
-        tuple(float(s) for s in summary.index[(summary.index > works) & (summary['pass'] <= 0.5)])
-        if works is not None
-        else ()
-    )
+    def smallest(read: Mapping[float, Majority]) -> float | None:
+        return next((s for s, v in read.items() if v == 'works'), None)
+
+    every, red = verdicts('pass'), verdicts(RED_PASS)
     return CoverageReading(
-        works=works,
-        red=smallest(RED_PASS),
+        verdicts=every,
+        red_verdicts=red,
+        works=smallest(every),
+        red=smallest(red),
         best=float(cast(float, summary['pass'].idxmax())),  # the index holds the numeric settings
-        relapses=relapses,
     )
+
+
+def setting_label(value: float) -> str:
+    """How prose and the paired tests name a setting: ``s = 1/16``."""
+    return f's = {setting_name(value)}'
+
+
+def coverage_tests(
+    df: pd.DataFrame,
+    *,
+    reference: float = REFERENCE,
+    metrics: Sequence[str] = PAIRED_METRICS,
+    setting: str = 'annotators',
+) -> list[PairedTest]:
+    """Every other setting against `reference` on the same seeds, one paired test per metric (setting
+    by setting, ascending; a is `reference`, b the other, named by `setting_label`). Uncorrected: pass
+    them, with any other comparison the notebook makes, through `claims.holm`."""
+    missing = [c for c in (setting, 'seed', *metrics) if c not in df.columns]
+    if missing:
+        raise KeyError(f'coverage_tests: the metrics table has no column(s) {missing}')
+    # the setting's values are numbers (`coverage_metrics` writes them as floats)
+    by_setting = {float(cast(float, s)): g.set_index('seed') for s, g in df.groupby(setting, sort=True)}
+    if reference not in by_setting:
+        raise KeyError(f'coverage_tests: no members at the reference {setting}={reference:g}')
+    ref = by_setting.pop(reference)
+    tests = []
+    for value, other in by_setting.items():
+        if set(other.index) != set(ref.index):
+            raise ValueError(
+                f'coverage_tests: {setting}={value:g} was not trained on the same seeds as {reference:g}; '
+                'a paired test needs the same seeds'
+            )
+        for metric in metrics:
+            a, b = ref[[metric]], other[[metric]]
+            if metric == 'pass':
+                a, b = a.astype(float), b.astype(float)
+            tests.append(paired_test(a, b, metric, names=(setting_label(reference), setting_label(value))))
+    return tests

@@ -8,7 +8,8 @@ Design decisions:
 - The metrics, their labels and the threshold lines come from `ex_color.evaluation.ablation`
   (`METRICS`, `THRESHOLDS`), so the figure, the tables and the prose use the same words and limits.
 - Two pass rates are drawn: every threshold, and the red threshold alone, because "red is deleted"
-  and "red is deleted and nothing else is" can need different numbers of labels.
+  and "red is deleted and nothing else is" can need different numbers of labels. Each carries its
+  Wilson interval, the quantity the notebook's verdicts are read from.
 """
 
 from __future__ import annotations
@@ -50,7 +51,8 @@ def show_label_coverage(
         + ', '.join(METRICS[m] for m in COVERAGE_METRICS)
         + f'): every model is a faint dot, and a line joins the median of each of the {n_settings} settings, '
         'with a band over the middle half of its seeds; dashed lines mark thresholds. The bottom panel shows the '
-        f'fraction of seeds of each setting that meet every threshold, and that meet "{red.label}" alone.',
+        f'fraction of seeds of each setting that meet every threshold, and that meet "{red.label}" alone, '
+        'each with a bar over its Wilson 95% interval, and a line at one half.',
         key=figure_key('label-coverage', df, setting, tuple(tags)),
     ) as show:
 

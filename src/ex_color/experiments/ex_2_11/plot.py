@@ -9,7 +9,8 @@ plus a pass-rate panel below them, all on one shared label axis:
   the metric, with a band over the interquartile range;
 * a dashed line marks a metric's threshold, where it has one;
 * the pass-rate panel shows, per setting, the fraction of seeds passing each of `rates` (e.g. every
-  threshold, and the red threshold alone), with the setting's value named along its top edge.
+  threshold, and the red threshold alone) with its Wilson 95% interval as a bar, and a line at one
+  half, with the setting's value named along its top edge.
 
 Design decisions:
 - The label axis is symmetric-log with a linear stretch below 1 label: a member that drew no label
@@ -17,9 +18,12 @@ Design decisions:
 - Metrics named in `log` get a log axis: these errors span decades.
 - The figure reads only columns, so it shows exactly the table the notebook prints; a missing column
   is a KeyError naming it, before any figure is made.
+- Pass rates carry their intervals because the verdicts do: a setting works only when its bar lies
+  wholly above the line at one half (`coverage.majority`). The bars of the rates of one setting sit a
+  few points apart, so that they do not hide each other. Members are drawn small and faint, so that
+  200 seeds per setting still read as a cloud rather than a blot.
 
-Deliberately not done: confidence intervals in the figure (the table beside it has them), or a
-fitted dose-response curve.
+Deliberately not done: a fitted dose-response curve.
 """
 
 from __future__ import annotations
@@ -31,8 +35,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, NullFormatter, ScalarFormatter
-from matplotlib.transforms import blended_transform_factory
+from matplotlib.transforms import blended_transform_factory, offset_copy
 
+from ex_color.evaluation.intervals import wilson
 from ex_color.evaluation.numbers import setting_name
 from utils.plt import Theme
 
@@ -85,6 +90,8 @@ def plot_label_coverage(
     x = groups['labels'].median().astype(float)  # one point per setting, at its median label count
     top = max(float(df['labels'].max()), 1.0)
 
+    # dots shrink as members crowd in: 7 pt² up to 20 seeds per setting, down to 3 pt² at 200 and more
+    dot = float(np.clip(7 - 4 * np.log10(len(df) / len(x) / 20), 3, 7))
     rows = -(-len(metrics) // 2) + 1
     fig = plt.figure(figsize=(9, 2.6 * rows + 0.6), layout='constrained')
     grid = fig.add_gridspec(rows, 2, height_ratios=[1] * (rows - 1) + [1.1])
@@ -98,7 +105,7 @@ def plot_label_coverage(
         q1, med, q3 = (values.quantile(q).astype(float) for q in (0.25, 0.5, 0.75))
         ys = df[metric].astype(float)
         zero = (ys == 0) if metric in log else pd.Series(False, index=ys.index)
-        ax.scatter(df['labels'][~zero], ys[~zero], s=7, color=c['member'], linewidths=0, label='member')
+        ax.scatter(df['labels'][~zero], ys[~zero], s=dot, color=c['member'], linewidths=0, label='member')
         if zero.any():
             # An error of exactly 0 (an output that saturates at the colour itself) has no place on a log
             # axis: such members sit at a floor below every other value, marked as what they are.
@@ -123,16 +130,26 @@ def plot_label_coverage(
     styles = ['-', '--', ':', '-.']
     colours = [c['data'], c['accent'], c['fg'], c['fg']]
     for j, (column, text) in enumerate(rates.items()):
-        rate = groups[column].apply(lambda v: float(v.astype(bool).mean()))
-        rate_ax.plot(
-            x, rate, linestyle=styles[j % 4], color=colours[j % 4], marker='o', markersize=4, label=text
+        passed = groups[column].apply(lambda v: int(v.astype(bool).sum()))
+        n_seeds = groups[column].size()
+        rate = passed / n_seeds
+        interval = np.array([wilson(int(k), int(n)) for k, n in zip(passed, n_seeds, strict=True)])
+        shift = offset_copy(rate_ax.transData, fig=fig, x=3 * (j - (len(rates) - 1) / 2), units='points')
+        rate_ax.vlines(
+            x, interval[:, 0], interval[:, 1], color=colours[j % 4], linewidth=1.2, transform=shift
         )
+        rate_ax.plot(
+            x, rate, linestyle=styles[j % 4], color=colours[j % 4], marker='o', markersize=4, label=text,
+            transform=shift,
+        )  # fmt: skip
     rate_ax.axhline(0.5, color=c['faint'], linewidth=1)
     rate_ax.set_ylim(-0.05, 1.05)
     rate_ax.set_ylabel('fraction of seeds', fontsize=8)
     n = groups.size()
     seeds = f'{n.iloc[0]} seeds' if n.nunique() == 1 else f'{n.min()}–{n.max()} seeds'
-    rate_ax.set_title(f'Seeds that pass ({seeds} per setting)', fontsize=9, loc='left', pad=16)
+    rate_ax.set_title(
+        f'Seeds that pass ({seeds} per setting; bars: Wilson 95% intervals)', fontsize=9, loc='left', pad=16
+    )
     rate_ax.legend(fontsize=7, loc='upper left', frameon=False)
     rate_ax.tick_params(labelsize=8)
     along_top = blended_transform_factory(rate_ax.transData, rate_ax.transAxes)

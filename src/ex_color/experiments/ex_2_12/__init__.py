@@ -10,9 +10,14 @@ The experiment's declaration. Three ways to delete red, for each seed:
 * ``mean-diff``: the same unanchored model with the one direction of largest red/non-red mean
   difference projected out (`ex_color.erasure.mean_difference`).
 
-Both kinds of model train in one run of the engine (`members`). `deletions` makes the three deleted
-models of one seed with what must stay in place while they are fine-tuned (`FINETUNE_DOPESHEET`, on
-the training colours without labels: `finetune_data`).
+A control that never learned red: the unanchored model trained on the training colours without red
+(`make_data(seed, without_red=True)`: every colour that carries the label with at least
+`NEVER_RED_CUTOFF` of its peak rate is left out). Fine-tuned like the deleted models, it shows how
+fast red is learned from nothing: a deletion that comes back faster left something of red behind.
+
+All three kinds of model train in one run of the engine (`members`). `deletions` makes the three
+deleted models of one seed with what must stay in place while they are fine-tuned
+(`FINETUNE_DOPESHEET`, on the training colours without labels: `finetune_data`).
 
 The experiment is this folder: this module declares it; `recovery` measures how fast each
 deletion comes back under fine-tuning; `report` writes the notebook's prose and tables from the
@@ -34,6 +39,7 @@ from typing import NamedTuple
 import torch
 from torch import Tensor, nn
 
+from ex_color.data.cube_dataset import redness
 from ex_color.erasure import erased, fit_leace, latents, mean_difference
 from ex_color.evaluation.cube import named_color_table
 from ex_color.experiments import ex_2_10
@@ -48,21 +54,54 @@ FINETUNE_DOPESHEET = 'ex-2.12-dopesheet-finetune.csv'
 UNANCHORED = {'reg-anchor': 0.0, 'reg-anti-subspace': 0.0}
 """Regulariser weight scales of the unanchored model: Ex 2.10's schedule without its anchoring terms."""
 CASES = ('ablated', 'leace', 'mean-diff')
-SHORT = {'ablated': '(a)', 'leace': '(b)', 'mean-diff': '(c)'}
+CONTROL = 'never-red'
+"""The model that never learned red (fine-tuned beside the deletions, not a deletion itself)."""
+SHORT = {'ablated': '(a)', 'leace': '(b)', 'mean-diff': '(c)', CONTROL: '(d)'}
 CASE_LABELS = {
     'ablated': '(a) anchored, dim 0 ablated',
     'leace': '(b) unanchored, LEACE',
     'mean-diff': '(c) unanchored, mean difference',
+    CONTROL: '(d) never learned red (control)',
 }
+NEVER_RED_CUTOFF = 0.01
+"""The control leaves out every training colour whose red-label probability is at least this share of
+the peak rate (redness⁸ ≥ 0.01: 85 of the 1000 training colours, red and its near neighbours)."""
 FAR = ('green', 'cyan', 'blue')
 """The far colours whose worst error is the collateral kept an eye on while fine-tuning."""
 FINETUNE_SEED_OFFSET = 10_000
 
 
 def members(seeds: range | list[int]) -> list[MemberSpec]:
-    """Ex 2.10 (``anchored``) and the unanchored model for every seed, for one run of the engine."""
+    """Ex 2.10 (``anchored``), the unanchored model and the never-red control for every seed, for one
+    run of the engine (whose recipe's `make_data` is this module's)."""
     out = [MemberSpec(s, name=f'anchored seed-{s}') for s in seeds]
-    return out + [MemberSpec(s, weights=UNANCHORED, name=f'unanchored seed-{s}') for s in seeds]
+    out += [MemberSpec(s, weights=UNANCHORED, name=f'unanchored seed-{s}') for s in seeds]
+    return out + [
+        MemberSpec(s, weights=UNANCHORED, data={'without_red': True}, name=f'{CONTROL} seed-{s}')
+        for s in seeds
+    ]
+
+
+def make_data(seed: int, *, without_red: bool = False) -> tuple[RandomBatches, FixedBatches]:
+    """Ex 2.10's data (`ex_2_10.make_data`); `without_red`: its training colours less those that carry
+    the red label with at least `NEVER_RED_CUTOFF` of the peak rate, no colour labelled red, still
+    1000 draws per epoch (so the schedule's steps are the same)."""
+    train, val = ex_2_10.make_data(seed)
+    if not without_red:
+        return train, val
+    keep = torch.as_tensor(redness(train.colors.double().numpy()) ** 8 < NEVER_RED_CUTOFF)
+    colours = train.colors[keep]
+    # a 'red' label that never draws: members stacked in one run share their label names
+    return (
+        RandomBatches(
+            colours,
+            {'red': torch.zeros(len(colours))},
+            batch_size=train.batch_size,
+            num_samples=len(train.colors),
+            seed=seed,
+        ),
+        FixedBatches(val.colors, {'red': torch.zeros(len(val.colors))}, batch_size=val.batch_size),
+    )
 
 
 def red_labels(seed: int = 0) -> tuple[Tensor, Tensor]:

@@ -18,6 +18,7 @@ def show_relearning(
     *,
     nbid: str,
     before: Mapping[str, float] | None = None,
+    level: float | None = None,
     far: Sequence[str] = ('green', 'cyan', 'blue'),
     labels: Mapping[str, str] | None = None,
 ) -> None:
@@ -30,10 +31,11 @@ def show_relearning(
         alt_text='Two panels titled "{title}", against fine-tuning steps: left, the reconstruction error at red; '
         f'right, the worst error of {", ".join(far)}; both on log scales. One line per way of deleting red '
         f'({names}): the median over seeds, with the interquartile range shaded. Dots mark the median step at '
-        'which half of the red error had come back; dotted lines the median red error before deletion.',
+        'which the error at red was half-way back in orders of magnitude; dotted lines the median red error '
+        'before deletion; a dashed line the error at which red counts as relearned.',
     ) as show:
         show(
             lambda theme: plot_relearning(
-                curves, half_steps, before=before, far=far, labels=labels, theme=theme
+                curves, half_steps, before=before, level=level, far=far, labels=labels, theme=theme
             )
         )

@@ -3,8 +3,9 @@
 `plot_relearning(curves, half_steps)` draws two panels against fine-tuning steps: the error at red,
 and the worst error of the far colours (collateral healing or not). Each case (a way of deleting) is
 a median line over its seeds with the interquartile range shaded; a dot marks the median step at
-which half of the red error had come back (`evaluation.recovery.half_recovery_step`), and the dotted
-line is the median error before anything was deleted.
+which the error was half-way back in orders of magnitude (`recovery.half_recovery_step`), the dotted
+line is the median error before anything was deleted, and a dashed line the level at which red
+counts as relearned (`recovery.relearn_step`).
 
 Design decisions:
 - Errors span decades between "deleted" and "recovered", so both panels' errors are logarithmic;
@@ -36,13 +37,15 @@ def plot_relearning(
     half_steps: Mapping[str, float],
     *,
     before: Mapping[str, float] | None = None,
+    level: float | None = None,
     far: Sequence[str] = ('green', 'cyan', 'blue'),
     labels: Mapping[str, str] | None = None,
     title: str = '',
     theme: Theme | None = None,
 ) -> Figure:
     """`curves`: rows (case, member, step, colour, mse); `half_steps`: case -> median steps to half
-    recovery (inf: not within the run); `before`: case -> median red error before deletion."""
+    recovery on the log scale (inf: not within the run; a case without one gets no dot); `before`:
+    case -> median red error before deletion; `level`: the error at which red counts as relearned."""
     theme = theme or Theme('indeterminate')
     missing = [c for c in ('case', 'member', 'step', 'colour', 'mse') if c not in curves.columns]
     if missing:
@@ -85,7 +88,10 @@ def plot_relearning(
         ax.set_xlabel('fine-tuning step (linear to 10, logarithmic after)')
         ax.grid(True, which='major', color=faint, linewidth=0.5, alpha=0.4)
     ax_red.set_ylabel('MSE')
-    ax_red.plot([], [], 'o', color=faint, label='half of the red error back (median)')
+    if level is not None:
+        ax_red.axhline(level, color=faint, linestyle='--', linewidth=1.2)
+        ax_red.plot([], [], '--', color=faint, label=f'relearned: error at red ≤ {level:g}')
+    ax_red.plot([], [], 'o', color=faint, label='half-way back in orders of magnitude (median)')
     ax_red.plot([], [], ':', color=faint, label='before deletion (median)')
     ax_red.legend(fontsize=7, loc='best', frameon=False)
     fig.suptitle(title or 'Relearning after deletion', fontsize=10)

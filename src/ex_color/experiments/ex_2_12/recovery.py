@@ -1,10 +1,19 @@
-"""How fast a deleted concept comes back: relearning curves over seeds and the steps to half recovery.
+"""How fast a deleted concept comes back: relearning curves over seeds, and two ways to count the steps.
 
 A curve is one member's error at a colour (red) against fine-tuning steps, starting right after the
-deletion (step 0). `half_recovery_step(curve, before)` is the first step at which the error has come
-at least half-way back from its value at step 0 towards `before`, the error of the model before
-anything was deleted. `curve_quartiles(frame, by)` gives the median and interquartile range over
-seeds at every step, for each group (case), as a figure draws them.
+deletion (step 0). Errors there span decades (from about 0.5 right after deletion to 1e-5 once red
+is back), so both step counts are read on the log scale:
+
+* `half_recovery_step(curve, before)`: the first step at which the error is back half-way **in
+  orders of magnitude** from its value at step 0 towards `before` (the error of the model before
+  anything was deleted): at or below their geometric mean. A linear midpoint of such a curve is
+  reached while the error is still within a factor of two of "deleted", and says little.
+* `relearn_step(curve, level)`: the first step at which the error is at or below an absolute
+  `level` (the notebook uses the threshold every colour is held to before deletion, baseline max),
+  so deleted models and a model that never learned red are measured against the same line.
+
+`curve_quartiles(frame, by)` gives the median and interquartile range over seeds at every step, for
+each group (case), as a figure draws them.
 
 Design decisions:
 - A curve that never gets half-way back within the steps run gives ``inf``: censored, not dropped,
@@ -22,21 +31,31 @@ import math
 import numpy as np
 import pandas as pd
 
-__all__ = ['curve_quartiles', 'half_recovery_step', 'recovery_table']
+__all__ = ['curve_quartiles', 'half_recovery_step', 'recovery_table', 'relearn_step']
 
 
 def half_recovery_step(curve: pd.Series, before: float) -> float:
-    """First step (index of `curve`) with error <= before + (error at the first step − before) / 2."""
+    """First step (index of `curve`) with error <= sqrt(error at the first step × before): half-way
+    back on the log scale."""
     if curve.empty:
         raise ValueError('half_recovery_step: the curve is empty')
     curve = curve.sort_index()
     start = float(curve.iloc[0])
     if not math.isfinite(before) or not math.isfinite(start):
         raise ValueError(f'half_recovery_step: non-finite error (start {start}, before {before})')
+    if before < 0:
+        raise ValueError(f'half_recovery_step: an error cannot be negative (before {before})')
     if start <= before:
         return math.nan
-    target = before + (start - before) / 2
-    reached = curve[curve.to_numpy(dtype=float) <= target]
+    return relearn_step(curve, math.sqrt(start * before))
+
+
+def relearn_step(curve: pd.Series, level: float) -> float:
+    """First step (index of `curve`) with error <= `level`; inf when the curve never gets there."""
+    if curve.empty:
+        raise ValueError('relearn_step: the curve is empty')
+    curve = curve.sort_index()
+    reached = curve[curve.to_numpy(dtype=float) <= level]
     return float(reached.index[0]) if len(reached) else math.inf
 
 
@@ -63,14 +82,16 @@ def _quantiles(values: np.ndarray) -> tuple[float, float, float]:
     return float(q[0]), float(q[1]), float(q[2])
 
 
-def recovery_table(steps: pd.DataFrame, *, by: str, max_steps: int) -> pd.DataFrame:
-    """Per group `by`: the median steps to half recovery over seeds, its quartiles, how many seeds
-    recovered half-way within `max_steps`, and how many had nothing to recover."""
-    if by not in steps.columns or 'half_step' not in steps.columns:
-        raise KeyError(f'recovery_table: need columns {by!r} and half_step')
+def recovery_table(
+    steps: pd.DataFrame, *, by: str, max_steps: int, column: str = 'half_step'
+) -> pd.DataFrame:
+    """Per group `by`: the median of `column` (steps) over seeds, its quartiles, how many seeds got
+    there within `max_steps`, and how many had nothing to recover (nan)."""
+    if by not in steps.columns or column not in steps.columns:
+        raise KeyError(f'recovery_table: need columns {by!r} and {column!r}')
     rows = {}
     for name, group in steps.groupby(by, sort=False):
-        v = group['half_step'].astype(float)
+        v = group[column].astype(float)
         valid = v[~np.isnan(v)]
         q1, med, q3 = _quantiles(valid.to_numpy())
         rows[name] = {
