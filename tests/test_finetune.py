@@ -12,6 +12,7 @@ from ex_color.experiments import ex_2_12
 from ex_color.model import CNColorMLP
 from ex_color.seed import set_deterministic_mode
 from ex_color.surgery import ablate, ablation_mask
+from ex_color.training import MemberSpec
 from ex_color.training.finetune import FineTuneMember, fine_tune
 from mini.temporal.dopesheet import Dopesheet
 
@@ -176,3 +177,36 @@ def test_two_processes_fine_tune_each_member_as_one_does(tmp_path, monkeypatch):
         for (k, v), w in zip(a.state_dict().items(), b.state_dict().values(), strict=True):
             assert torch.allclose(v, w, atol=1e-6), k
     assert one.colour_errors['mse'].to_numpy() == pytest.approx(two.colour_errors['mse'].to_numpy(), abs=1e-6)
+
+
+def test_while_training_the_tracker_records_where_reds_latent_points_relative_to_the_anchor():
+    from ex_color.erasure import latents
+    from ex_color.experiments import ex_2_10
+    from ex_color.training import RunSettings, train
+    from ex_color.training.finetune import ANGLE_METRIC, ColourErrors, colour_errors
+
+    short = Dopesheet.from_text(
+        'STEP,PHASE,ACTION,lr,reg-separate,reg-anchor,reg-anti-subspace\n0,Train,,0.01,0.01,0.1,0.25\n59,,,0.005,,,\n',
+        source='short.csv',
+    )
+    tracker = ColourErrors({'red': (1.0, 0.0, 0.0), 'cyan': (0.0, 1.0, 1.0)}, axis=ex_2_10.RED, every=20)
+    settings = RunSettings(tracking='disabled', progress=False, cache=False)
+    run = train(
+        ex_2_10.RECIPE.with_(dopesheet=short), [MemberSpec(1), MemberSpec(2)], settings, callbacks=[tracker]
+    )
+    angles = colour_errors(run, ANGLE_METRIC)
+    steps = sorted(angles['step'].unique())
+    assert steps == [0, 20, 40, 60]  # step 0, then after every 20th of the 60 steps
+    anchor = torch.tensor(ex_2_10.RED)
+    for member in run:
+        # the last record is the model that came back: its own unit latents give the same angles
+        z = latents(member.model, torch.tensor([[1.0, 0.0, 0.0], [0.0, 1.0, 1.0]]))
+        expected = torch.rad2deg(torch.arccos((z @ anchor).clamp(-1, 1)))
+        last = angles[(angles['member'] == member.name) & (angles['step'] == 60)].set_index('colour')[
+            'degrees'
+        ]
+        assert [last['red'], last['cyan']] == pytest.approx(expected.tolist(), abs=1e-3)
+    with pytest.raises(ValueError, match='every must be a whole number'):
+        ColourErrors({'red': (1.0, 0.0, 0.0)}, every=0)
+    with pytest.raises(ValueError, match='axis must be a finite, non-zero vector'):
+        ColourErrors({'red': (1.0, 0.0, 0.0)}, axis=[0.0] * 5)

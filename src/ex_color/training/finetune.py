@@ -17,6 +17,8 @@ While it trains, `ColourErrors` records each member's reconstruction error at a 
 step 0 and after every step into the members' metric history (``colour_mse/<name>``), which is what a
 relearning curve is drawn from (recovery can take a handful of steps, so an epoch's resolution would
 hide it). Being part of the results, the curves come back from the run cache with the members.
+Given an axis, it also records where each colour's latent points (its angle to that axis): the same
+callback, passed to `train`, follows red towards (or away from) its anchor while a model trains.
 
 Design decisions:
 - Members keep their identity: results come back in member order, as standalone models with their
@@ -50,7 +52,15 @@ from ex_color.training.specs import MemberSpec
 from ex_color.training.stacked import StackedColorMLP
 from mini.temporal.dopesheet import Dopesheet
 
-__all__ = ['COLOUR_METRIC', 'ColourErrors', 'FineTuneMember', 'FineTuneResult', 'colour_errors', 'fine_tune']
+__all__ = [
+    'ANGLE_METRIC',
+    'COLOUR_METRIC',
+    'ColourErrors',
+    'FineTuneMember',
+    'FineTuneResult',
+    'colour_errors',
+    'fine_tune',
+]
 
 log = logging.getLogger(__name__)
 
@@ -90,20 +100,42 @@ COLOUR_METRIC = 'colour_mse/'
 """Prefix of the metrics `ColourErrors` records: ``colour_mse/<colour name>``."""
 
 
-class ColourErrors(LoopCallback):
-    """Each member's MSE at named RGB colours, at step 0 and after every training step, recorded into
-    the members' metric history as ``colour_mse/<name>`` at that step."""
+ANGLE_METRIC = 'colour_angle/'
+"""Prefix of the angles `ColourErrors` records when given an axis: ``colour_angle/<colour name>``."""
 
-    def __init__(self, colours: Mapping[str, Sequence[float]]):
+
+class ColourErrors(LoopCallback):
+    """Each member's MSE at named RGB colours, at step 0 and after every `every`-th training step,
+    recorded into the members' metric history as ``colour_mse/<name>`` at that step; with `axis`, also
+    the angle in degrees between each colour's unit latent (the bottleneck's output, after any edit)
+    and that axis, as ``colour_angle/<name>`` (where red sits relative to its anchor, while training)."""
+
+    def __init__(
+        self, colours: Mapping[str, Sequence[float]], *, axis: Sequence[float] | None = None, every: int = 1
+    ):
         if not colours:
             raise ValueError('ColourErrors: no colours given')
+        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
+            raise ValueError(f'ColourErrors: every must be a whole number of steps >= 1, got {every!r}')
         self.names = list(colours)
+        self.every = every
         self.rgb = torch.tensor([list(map(float, colours[n])) for n in self.names], dtype=torch.float32)
         if self.rgb.ndim != 2 or self.rgb.shape[1] != 3:
             raise ValueError(f'ColourErrors: colours must be RGB triples, got shape {tuple(self.rgb.shape)}')
+        self.axis: Tensor | None = None
+        if axis is not None:
+            a = torch.tensor([float(v) for v in axis], dtype=torch.float32)
+            if a.ndim != 1 or not torch.isfinite(a).all() or float(a.norm()) == 0:
+                raise ValueError(f'ColourErrors: axis must be a finite, non-zero vector, got {list(axis)}')
+            self.axis = a / a.norm()
 
     def describe(self) -> Any:
-        return {'colour_errors': {n: self.rgb[i].tolist() for i, n in enumerate(self.names)}}
+        out: dict[str, Any] = {'colour_errors': {n: self.rgb[i].tolist() for i, n in enumerate(self.names)}}
+        if self.every != 1:
+            out['every'] = self.every
+        if self.axis is not None:
+            out['axis'] = self.axis.tolist()
+        return out
 
     @torch.no_grad()
     def _record(self, loop: TrainLoop) -> None:
@@ -112,17 +144,27 @@ class ColourErrors(LoopCallback):
             raise TypeError(
                 f'ColourErrors: the module must train a StackedColorMLP, got {type(net).__name__}'
             )
+        if self.axis is not None and self.axis.shape[0] != net.k_bottleneck:
+            raise ValueError(
+                f'ColourErrors: axis has {self.axis.shape[0]} entries; the bottleneck has {net.k_bottleneck}'
+            )
         was = net.training
         net.eval()
         try:
             x = self.rgb.to(loop.device)
-            y, _ = net(x.expand(net.n_members, -1, -1))
+            y, acts = net(
+                x.expand(net.n_members, -1, -1), capture=('bottleneck',) if self.axis is not None else ()
+            )
             mse = ((y - x) ** 2).mean(-1).cpu()  # [M, C]
         finally:
             net.train(was)
         values: dict[str, list[float | None]] = {
             f'{COLOUR_METRIC}{name}': mse[:, c].tolist() for c, name in enumerate(self.names)
         }
+        if self.axis is not None:
+            cos = (acts['bottleneck'].cpu() @ self.axis).clamp(-1.0, 1.0)  # [M, C], unit latents
+            degrees = torch.rad2deg(torch.arccos(cos))
+            values |= {f'{ANGLE_METRIC}{name}': degrees[:, c].tolist() for c, name in enumerate(self.names)}
         loop.engine.record_values(loop.engine.global_step, values)
 
     def on_fit_start(self, loop: TrainLoop) -> None:
@@ -130,21 +172,24 @@ class ColourErrors(LoopCallback):
             self._record(loop)
 
     def on_step_end(self, loop: TrainLoop) -> None:
-        self._record(loop)
+        if loop.engine.global_step % self.every == 0:
+            self._record(loop)
 
 
-def colour_errors(run: RunResult) -> pd.DataFrame:
-    """Rows (member, step, colour, mse) of the `ColourErrors` a run recorded."""
+def colour_errors(run: RunResult, prefix: str = COLOUR_METRIC) -> pd.DataFrame:
+    """Rows (member, step, colour, mse) of the `ColourErrors` a run recorded; with ``prefix=ANGLE_METRIC``,
+    rows (member, step, colour, degrees) of the angles it recorded."""
+    value = 'degrees' if prefix == ANGLE_METRIC else 'mse'
     frames = []
     for m in run:
-        h = m.history[m.history['metric'].str.startswith(COLOUR_METRIC)]
+        h = m.history[m.history['metric'].str.startswith(prefix)]
         frames.append(
             pd.DataFrame(
                 {
                     'member': m.name,
                     'step': h['step'].to_numpy(),
-                    'colour': h['metric'].str.removeprefix(COLOUR_METRIC).to_numpy(),
-                    'mse': h['value'].to_numpy(),
+                    'colour': h['metric'].str.removeprefix(prefix).to_numpy(),
+                    value: h['value'].to_numpy(),
                 }
             )
         )
