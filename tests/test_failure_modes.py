@@ -31,7 +31,7 @@ def test_each_rule_names_its_mode_and_the_first_that_holds_wins():
         orient='index',
     )
     # red's angle to the anchor (degrees) at steps 0, 100, 200
-    path = {
+    path: dict[int, list[float]] = {
         0: [80, 20, 5],
         1: [80, 60, 45],  # never within 30°
         2: [80, 10, 50],  # within, then pushed off
