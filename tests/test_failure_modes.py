@@ -68,3 +68,34 @@ def test_missing_angles_or_columns_are_named():
         failure_modes(df, angles)
     with pytest.raises(KeyError, match='degrees'):
         failure_modes(df, angles.drop(columns='degrees'))
+
+
+def test_failure_counts_say_how_many_seeds_miss_each_threshold_alone_or_with_another_and_the_figure_draws_them():
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from ex_color.evaluation.intervals import wilson
+    from ex_color.experiments.ex_2_10.failures import FailureMaps, Panel, failure_counts, failure_table
+    from ex_color.experiments.ex_2_10.plot import plot_failures
+
+    df = pd.DataFrame.from_dict(
+        {
+            0: seed_row(),
+            1: seed_row(baseline_max=True),
+            2: seed_row(baseline_max=True, red=True),
+            3: seed_row(red=True),
+        },
+        orient='index',
+    )
+    counts = failure_counts(df)
+    assert list(counts.index[:2]) == [LABEL['baseline_max'], LABEL['red']]  # most missed first
+    bmax = counts.loc[LABEL['baseline_max']]
+    assert (bmax['missing'], bmax['n'], bmax['only'], bmax['another']) == (2, 4, 1, 1)
+    assert (bmax['low'], bmax['high']) == pytest.approx(wilson(2, 4))
+    assert failure_table(counts).loc[LABEL['red'], 'seeds missing it'] == '2/4'
+    panel = Panel(
+        'baseline error · miss baseline max', 'baseline', 2, np.full((3, 2), 1e-3), np.zeros((2, 2))
+    )
+    fig = plot_failures(counts, FailureMaps(np.array([0.0, 0.5, 1.0]), np.array([0.0, 1.0]), (panel,)))
+    assert len(fig.axes) == 3  # the bars, one map and its colour bar
+    plt.close(fig)

@@ -202,6 +202,7 @@ class StackedEdits(nn.Module):
     batched form may round differently in the last bit (a test holds them within 1e-6)."""
 
     batched: Tensor
+    singles: Tensor
     maps: Tensor | None
     shifts: Tensor | None
 
@@ -214,6 +215,7 @@ class StackedEdits(nn.Module):
         self.one_by_one = [m for m, on in enumerate(self.edited) if on and m not in set(batched)]
         maps = [edits[m].affine() for m in batched]  # type: ignore[union-attr, operator]
         self.register_buffer('batched', torch.tensor(batched, dtype=torch.long))
+        self.register_buffer('singles', torch.tensor(self.one_by_one, dtype=torch.long))
         self.register_buffer('maps', torch.stack([a for a, _ in maps]).detach().clone() if maps else None)
         self.register_buffer('shifts', torch.stack([b for _, b in maps]).detach().clone() if maps else None)
 
@@ -230,7 +232,7 @@ class StackedEdits(nn.Module):
             out = out.index_copy(0, self.batched, self.norm(edited))
         if self.one_by_one:
             rest = torch.stack([self.norm(self.edits[m](z[m])) for m in self.one_by_one])
-            out = out.index_copy(0, torch.tensor(self.one_by_one, device=z.device), rest)
+            out = out.index_copy(0, self.singles, rest)
         return out
 
 

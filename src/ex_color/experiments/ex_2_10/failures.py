@@ -1,7 +1,7 @@
 """Where Ex 2.10 fails: which thresholds the failing seeds miss, and where on the test cube.
 
-* `failure_table(df)`: per threshold, how many seeds miss it (with the Wilson interval of that share),
-  how many miss only it, and how many of them also miss another;
+* `failure_counts(df)`: per threshold, how many seeds miss it (with the Wilson interval of that
+  share), how many miss only it, and how many of them also miss another; `failure_table` words it;
 * `error_maps(models, cube)`: each model's per-colour error on the high-resolution HSV cube, before
   and after ablating the anchor's dimension, reduced over saturation to a hue × value map (the largest
   error over saturations, since a threshold on the max fails at the single worst colour);
@@ -29,33 +29,55 @@ from ex_color.evaluation.claims import rate_estimate
 from ex_color.evaluation.metrics import THRESHOLDS
 from ex_color.surgery import ablate
 
-__all__ = ['FailureMaps', 'error_maps', 'failure_table']
+__all__ = ['FailureMaps', 'error_maps', 'failure_counts', 'failure_table']
 
 BASELINE_METRICS = frozenset({'baseline_max', 'baseline_median'})
 """Thresholds judged on the model before ablation."""
 
 
-def failure_table(df: pd.DataFrame) -> pd.DataFrame:
-    """One row per threshold, most missed first: seeds missing it, its share with the Wilson 95 %
-    interval, and how many miss only this threshold."""
+def failure_counts(df: pd.DataFrame) -> pd.DataFrame:
+    """One row per threshold, most missed first (index: its label): ``missing`` seeds of ``n``, the
+    Wilson 95 % interval of that share (``low``, ``high``), and how many miss ``only`` this threshold
+    or this one and ``another``."""
     n = len(df)
     passes = df[[f'pass:{th.label}' for th in THRESHOLDS]].astype(bool)
     missed = (~passes).sum(axis=1)
     rows = {}
-    by_count = sorted(THRESHOLDS, key=lambda th: -int((~passes[f'pass:{th.label}']).sum()))
-    for th in by_count:
+    for th in THRESHOLDS:
         fails = ~passes[f'pass:{th.label}']
         k = int(fails.sum())
         r = rate_estimate(k, n)
         rows[th.label] = {
-            'seeds missing it': f'{k}/{n}',
-            'share [95 % CI]': f'{r.value:.0%} [{r.low:.0%}, {r.high:.0%}]',
-            'missing only this one': int((fails & (missed == 1)).sum()),
-            'also missing another': int((fails & (missed > 1)).sum()),
+            'missing': k,
+            'n': n,
+            'low': r.low,
+            'high': r.high,
+            'only': int((fails & (missed == 1)).sum()),
+            'another': int((fails & (missed > 1)).sum()),
         }
-    table = pd.DataFrame.from_dict(rows, orient='index')
-    table.index.name = 'threshold'
-    return table
+    counts = pd.DataFrame.from_dict(rows, orient='index').sort_values(
+        'missing', ascending=False, kind='stable'
+    )
+    counts.index.name = 'threshold'
+    return counts
+
+
+def failure_table(counts: pd.DataFrame) -> pd.DataFrame:
+    """`failure_counts` as a table to read: seeds missing each threshold, the share with its interval."""
+    return pd.DataFrame(
+        {
+            'seeds missing it': [f'{k}/{n}' for k, n in zip(counts['missing'], counts['n'], strict=True)],
+            'share [95 % CI]': [
+                f'{k / n:.0%} [{lo:.0%}, {hi:.0%}]'
+                for k, n, lo, hi in zip(
+                    counts['missing'], counts['n'], counts['low'], counts['high'], strict=True
+                )
+            ],
+            'missing only this one': counts['only'],
+            'also missing another': counts['another'],
+        },
+        index=counts.index,
+    )
 
 
 def error_maps(models: Mapping[int, nn.Module], cube: ColorCube) -> dict[str, np.ndarray]:

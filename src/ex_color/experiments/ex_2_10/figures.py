@@ -14,7 +14,7 @@ import pandas as pd
 from torch import nn
 
 from ex_color.experiments.common import TestCubes
-from ex_color.experiments.ex_2_10.failures import FailureMaps, failure_table
+from ex_color.experiments.ex_2_10.failures import FailureMaps, failure_counts, failure_table
 from ex_color.experiments.figures import SEP, asset_path, figure_key
 from utils.nb import displayer_mpl
 from utils.plt import Theme
@@ -31,8 +31,8 @@ def show_failures(
     """The thresholds `df`'s seeds miss and where on the hd cube (see `failures`); returns the maps."""
     from IPython.display import Markdown, display
 
-    table = failure_table(df)
-    display(Markdown(table.to_markdown()))
+    counts = failure_counts(df)
+    display(Markdown(failure_table(counts).to_markdown()))
     maps = FailureMaps.build(models, df, cubes.hd_hsv)
     with displayer_mpl(
         asset_path(nbid, 'failures'),
@@ -48,7 +48,7 @@ def show_failures(
             from ex_color.experiments.ex_2_10.plot import plot_failures
 
             title = f'Where the seeds fail{SEP}{len(df)} seeds' + (f'{SEP}{name}' if name else '')
-            return plot_failures(table, maps, title=title, theme=theme)
+            return plot_failures(counts, maps, title=title, theme=theme)
 
         show(draw)
     display(Markdown('Where the worst colours lie: ' + maps.describe().replace('; ', ';\n') + '.'))

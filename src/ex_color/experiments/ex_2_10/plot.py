@@ -26,9 +26,9 @@ __all__ = ['plot_failures']
 
 
 def plot_failures(
-    table: pd.DataFrame, maps: FailureMaps, *, title: str = '', theme: Theme | None = None
+    counts: pd.DataFrame, maps: FailureMaps, *, title: str = '', theme: Theme | None = None
 ) -> Figure:
-    """`table`: `failures.failure_table`'s; `maps`: `FailureMaps.build`'s."""
+    """`counts`: `failures.failure_counts`'s; `maps`: `FailureMaps.build`'s."""
     theme = theme or Theme('indeterminate')
     colours = theme.palette()
     if not maps.panels:
@@ -40,17 +40,20 @@ def plot_failures(
     grid = fig.add_gridspec(len(kinds), cols + 1, width_ratios=[1.3] + [1] * cols)
 
     bars = fig.add_subplot(grid[:, 0])
-    names = list(table.index)[::-1]
+    bar_rows = counts.iloc[::-1]  # most missed at the top
+    names = list(bar_rows.index)
     y = np.arange(len(names))
-    n = int(str(table['seeds missing it'].iloc[0]).split('/')[1])
-    only = table['missing only this one'].to_numpy()[::-1]
-    other = table['also missing another'].to_numpy()[::-1]
-    bars.barh(y, only, color=colours['data'], label='misses only this one')
+    n = int(bar_rows['n'].iloc[0])
+    bars.barh(y, bar_rows['only'], color=colours['data'], label='misses only this one')
     bars.barh(
-        y, other, left=only, color=colours['band'], edgecolor=colours['data'], label='misses another too'
+        y,
+        bar_rows['another'],
+        left=bar_rows['only'],
+        color=colours['band'],
+        edgecolor=colours['data'],
+        label='misses another too',
     )
-    for i, share in enumerate(table['share [95 % CI]'].to_numpy()[::-1]):
-        low, high = (float(v.strip('%')) / 100 * n for v in share.split('[')[1].rstrip(']').split(', '))
+    for i, (low, high) in enumerate(zip(bar_rows['low'] * n, bar_rows['high'] * n, strict=True)):
         bars.plot([low, high], [i, i], color=colours['fg'], lw=1.2)
     bars.set_yticks(y, [name.replace(' <= ', '\n<= ').replace(' >= ', '\n>= ') for name in names])
     bars.set_xlabel(f'seeds missing it (of {n}; line: 95 % CI)')

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from ex_color.evaluation.claims import ALPHA, PairedTest
 from ex_color.evaluation.metrics import METRICS
 from ex_color.evaluation.numbers import g
+from ex_color.experiments.report import change_text
 
 __all__ = ['search_markdown']
 
@@ -30,7 +31,7 @@ def search_markdown(
 
     def change(t: PairedTest) -> str:
         return (
-            f'{g(t.median_b)} against {g(t.median_a)} ({chosen} higher on {t.b_higher} of {t.n} seeds, '
+            f'{g(t.median_b)} against {g(t.median_a)} (change {change_text(t)}; {chosen} higher on {t.b_higher} of {t.n} seeds, '
             f'Holm-corrected p = {g(t.p_corrected)})'
         )
 
