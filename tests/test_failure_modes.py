@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from ex_color.evaluation.metrics import THRESHOLDS
-from ex_color.experiments.ex_2_10.modes import ANCHORED_DEGREES, MODES, failure_modes
+from ex_color.experiments.ex_2_13.modes import ANCHORED_DEGREES, MODES, failure_modes
 
 LABEL = {th.metric: th.label for th in THRESHOLDS}
 

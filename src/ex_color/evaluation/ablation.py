@@ -55,6 +55,7 @@ __all__ = [
     'distribution_table',
     'metrics_table',
     'seed_metrics',
+    'stack_metrics',
     'stacked_metrics',
 ]
 
@@ -266,6 +267,19 @@ def _score(
                 f'{type(getattr(m, "bottleneck", None)).__name__} bottleneck; only plain CNColorMLPs stack '
                 '(score others with ablation_metrics or deletion_metrics)'
             )
+    out: list[dict[str, float]] = []
+    with torch.inference_mode(), fast_cpu_math(threads, flush_denormal=False):
+        for start in range(0, len(models), CHUNK):
+            net = StackedColorMLP(list(models[start : start + CHUNK])).eval()
+            out.extend(stack_metrics(net, hd_cube, rgb_cube, dims))
+    return out
+
+
+def stack_metrics(
+    net: StackedColorMLP, hd_cube: ColorCube, rgb_cube: ColorCube, dims: Sequence[int] = (0,)
+) -> list[dict[str, float]]:
+    """`METRICS` of every member of a stack as it stands (in eval mode; the caller owns grad mode and
+    threads): what `stacked_metrics` computes per chunk, and what `MetricsDuringTraining` records."""
     table = named_color_table()
     names = list(table['name'])
     named = torch.tensor(np.array(table['rgb'].tolist(), dtype=np.float64), dtype=torch.float32)
@@ -273,23 +287,22 @@ def _score(
     rgb = torch.tensor(rgb_cube.rgb_grid, dtype=torch.float32).reshape(-1, 3)
     gcb = [names.index(c) for c in ('green', 'cyan', 'blue')]
     red = names.index('red')
+    device = next(net.parameters()).device
+    hd, named, rgb = hd.to(device), named.to(device), rgb.to(device)
+    base_hd, abl_hd = (t.cpu().numpy() for t in _mse(net, hd, dims))
+    _, abl_named = (t.cpu().numpy() for t in _mse(net, named, dims))
+    _, abl_rgb = (t.cpu().numpy() for t in _mse(net, rgb, dims))
     out: list[dict[str, float]] = []
-    with torch.inference_mode(), fast_cpu_math(threads, flush_denormal=False):
-        for start in range(0, len(models), CHUNK):
-            net = StackedColorMLP(list(models[start : start + CHUNK])).eval()
-            base_hd, abl_hd = (t.numpy() for t in _mse(net, hd, dims))
-            _, abl_named = (t.numpy() for t in _mse(net, named, dims))
-            _, abl_rgb = (t.numpy() for t in _mse(net, rgb, dims))
-            for j in range(net.n_members):
-                metrics = {
-                    'red': float(abl_named[j, red]),
-                    'median': float(np.median(abl_hd[j])),
-                    'worst_gcb': float(abl_named[j, gcb].max()),
-                    'r': error_correlation(
-                        rgb_cube.assign(MSE=abl_rgb[j].reshape(rgb_cube.shape)), RED_HSV, SIMILARITY_POWER
-                    ).r,
-                    'baseline_max': float(np.max(base_hd[j])),
-                    'baseline_median': float(np.median(base_hd[j])),
-                }
-                out.append({k: metrics[k] for k in METRICS})
+    for j in range(net.n_members):
+        metrics = {
+            'red': float(abl_named[j, red]),
+            'median': float(np.median(abl_hd[j])),
+            'worst_gcb': float(abl_named[j, gcb].max()),
+            'r': error_correlation(
+                rgb_cube.assign(MSE=abl_rgb[j].reshape(rgb_cube.shape)), RED_HSV, SIMILARITY_POWER
+            ).r,
+            'baseline_max': float(np.max(base_hd[j])),
+            'baseline_median': float(np.median(base_hd[j])),
+        }
+        out.append({k: metrics[k] for k in METRICS})
     return out

@@ -32,6 +32,7 @@ from ex_color.experiments.common import TestCubes
 from ex_color.experiments.figures import show_latents, show_loss, show_reconstruction, show_seed_metrics
 from ex_color.training.cache import member_key, member_keys
 from ex_color.training.front import train, train_on
+from ex_color.training.loop import LoopCallback
 from ex_color.training.recipe import Recipe
 from ex_color.training.remote import shard_trainer
 from ex_color.training.results import MemberResult, RunResult
@@ -108,11 +109,18 @@ class NotebookTrainer:
             object.__setattr__(self, '_shards', shard_trainer(self.run, **self.modal_options))
 
     async def _train(
-        self, recipe: Recipe, specs: Sequence[MemberSpec | int], settings: RunSettings, label: str
+        self,
+        recipe: Recipe,
+        specs: Sequence[MemberSpec | int],
+        settings: RunSettings,
+        label: str,
+        callbacks: Sequence[LoopCallback] = (),
     ) -> RunResult:
         if self.run is None:
-            return train(recipe, specs, settings, label=label)
-        return await train_on(self.run, self._shards, recipe, specs, settings, label=label)
+            return train(recipe, specs, settings, label=label, callbacks=callbacks)
+        return await train_on(
+            self.run, self._shards, recipe, specs, settings, label=label, callbacks=callbacks
+        )
 
     async def one(self, recipe: Recipe, *, seed: int) -> MemberResult:
         """One member of `recipe`: the notebook's story (its `.model`, `.history`)."""
@@ -127,10 +135,17 @@ class NotebookTrainer:
         return await self.members(seeds(range(n)), recipe, label)
 
     async def members(
-        self, specs: Sequence[MemberSpec], recipe: Recipe, label: str, *, settings: RunSettings | None = None
+        self,
+        specs: Sequence[MemberSpec],
+        recipe: Recipe,
+        label: str,
+        *,
+        settings: RunSettings | None = None,
+        callbacks: Sequence[LoopCallback] = (),
     ) -> RunResult:
-        """Members that differ (seed, schedule, data), trained side by side as one run of the engine."""
-        result = await self._train(recipe, specs, settings or self.settings, label)
+        """Members that differ (seed, schedule, data), trained side by side as one run of the engine;
+        `callbacks` record into their results while they train (e.g. `ColourErrors`; local runs only)."""
+        result = await self._train(recipe, specs, settings or self.settings, label, callbacks)
         self._same_as_stories(recipe, result)
         return result
 

@@ -117,6 +117,21 @@ EXPERIMENTS: tuple[Experiment, ...] = (
             'ex-2.12-relearning',
         ),
     ),
+    Experiment(
+        '2.13',
+        'ex-2.13-racing-for-reliability.ipynb',
+        'ex_color.experiments.ex_2_13',
+        'Anchoring that holds',
+        figures=(
+            'ex-2.13-failure-modes',
+            'ex-2.13-race',
+            'ex-2.13-dopesheet',
+            'ex-2.13-seeds',
+            'ex-2.13-failure-modes-chosen',
+        ),
+        outputs=('ex-2.13-dopesheet.csv', 'ex-2.13-recipe.json'),
+        headline='ex_color.experiments.ex_2_13:headline',
+    ),
 )
 
 

@@ -6,7 +6,8 @@ metric's median with its bootstrap 95 % interval, and the machine that produced 
 retrains that configuration (the registry's `headline`) on the same seeds here, from scratch (the run
 cache is neither read nor written, nothing is tracked), scores every member, and reports metric by
 metric whether the new value falls inside the committed interval. ``--first-seed N`` retrains on
-other seeds instead (a claim about the method should also hold on seeds it was never run on).
+other seeds instead (a claim about the method should also hold on seeds it was never run on); by
+default the seeds are the ones the notebook reports (its headline declares them).
 
 On this machine a re-run on the same seeds gives the same bits, so every value is inside. On another
 CPU, training is chaotic in float rounding and each seed lands elsewhere: the re-run is then close
@@ -152,7 +153,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog='./go verify', description=__doc__.splitlines()[0])
     parser.add_argument('id', help='the experiment, e.g. ex-2.10')
     parser.add_argument(
-        '--first-seed', type=int, default=0, help='retrain on seeds from here (default: 0, as committed)'
+        '--first-seed',
+        type=int,
+        default=None,
+        help="retrain on seeds from here (default: the notebook's own, as committed)",
     )
     parser.add_argument(
         '--seeds', type=int, default=None, help='how many seeds (default: as many as committed)'
@@ -195,14 +199,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     from ex_color.training import RunSettings
     from ex_color.training.front import train
 
-    recipe, specs = _headline(entry.headline)(n, first_seed=args.first_seed)
+    first = {} if args.first_seed is None else {'first_seed': args.first_seed}
+    recipe, specs = _headline(entry.headline)(n, **first)
     settings = RunSettings(workers=args.workers, cache=False, tracking='disabled')
     start = time.perf_counter()
     result = train(recipe, specs, settings)
     cubes = evaluation_cubes()
     df = seed_metrics({m.spec.seed: m.model for m in result}, cubes.hd_hsv, cubes.rgb, cache=False)
     checks = compare(record, df)
-    print(report(checks, record, environment(), n, args.first_seed))
+    print(report(checks, record, environment(), n, specs[0].seed))
     print(f'({time.perf_counter() - start:.0f} s to train and score)')
     return 0 if all(c.consistent for c in checks) else 1
 

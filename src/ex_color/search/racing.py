@@ -13,10 +13,12 @@ over *every* seed it has run, so a lucky start is diluted as soon as it earns mo
 * `rungs`: `Rung(keep, seeds)` in order; the first rung's `keep` is how many candidates are proposed,
   each later `keep` how many of the best go on; every rung's seeds are new (never used by a rung
   before it, so a candidate's seeds are all distinct);
-* `evaluate(candidates, seeds) -> [[passed per seed] per candidate]`: trains every candidate on every
-  seed (one engine run, in a notebook) and says which seeds met every threshold.
+* `evaluate(candidates, seeds) -> [[passed per seed] per candidate]`: trains every candidate (a
+  `Candidate`: its trial's ``number`` and its ``params``) on every seed (one engine run, in a
+  notebook) and says which seeds met every threshold.
 
-It returns a `Race`: every candidate's params and its record per rung (passes and seeds), the order
+`race_async` is the same race with an `evaluate` to await (a notebook's trainer, which may send
+members to Modal). Both return a `Race`: every candidate's params and its record per rung (passes and seeds), the order
 in which they finished, and the winner.
 
 Design decisions:
@@ -34,11 +36,11 @@ it trains, or the final verification on fresh seeds (a race's seeds are spent on
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ['Candidate', 'Race', 'Rung', 'race']
+__all__ = ['Candidate', 'Race', 'Rung', 'race', 'race_async', 'sobol_study']
 
 
 @dataclass(frozen=True)
@@ -107,13 +109,11 @@ def _standing(c: Candidate) -> tuple[float, int, int]:
     return (-c.rate, -c.n, c.number)
 
 
-def race(
-    study: Any,
-    suggest: Callable[[Any], Mapping[str, Any]],
-    rungs: Sequence[Rung],
-    evaluate: Callable[[list[Mapping[str, Any]], tuple[int, ...]], Sequence[Sequence[bool]]],
-) -> Race:
-    """Race `rungs[0].keep` proposals of `study` over `rungs` (see the module docstring)."""
+def _race(
+    study: Any, suggest: Callable[[Any], Mapping[str, Any]], rungs: Sequence[Rung]
+) -> Generator[tuple[list[Candidate], tuple[int, ...]], Sequence[Sequence[bool]], Race]:
+    """The race as a generator: yields (candidates, seeds) per rung, is sent back which seeds
+    passed, returns the `Race`. `race` and `race_async` drive it."""
     _check(rungs)
     trials = [study.ask() for _ in range(rungs[0].keep)]
     candidates = [Candidate(t.number, dict(suggest(t))) for t in trials]
@@ -122,7 +122,7 @@ def race(
         for i, rung in enumerate(rungs):
             if i:
                 running = sorted(running, key=_standing)[: rung.keep]
-            results = evaluate([c.params for c in running], rung.seeds)
+            results = yield list(running), rung.seeds
             if len(results) != len(running) or any(len(r) != len(rung.seeds) for r in results):
                 raise ValueError(
                     f'race: evaluate returned {[len(r) for r in results]} results for {len(running)} '
@@ -143,3 +143,68 @@ def race(
             t.set_user_attr(f'rung{i}_seeds', n)
         study.tell(t, c.passed[0] / c.seeds[0])  # the first rung: the one score every candidate has
     return Race(tuple(sorted(candidates, key=_standing)))
+
+
+def _send(steps: Generator[Any, Any, Race], results: Any) -> tuple[Any, Race | None]:
+    """One rung's results into the race: the next request, or the finished `Race`."""
+    try:
+        return steps.send(results), None
+    except StopIteration as done:
+        return None, done.value
+
+
+def race(
+    study: Any,
+    suggest: Callable[[Any], Mapping[str, Any]],
+    rungs: Sequence[Rung],
+    evaluate: Callable[[list[Candidate], tuple[int, ...]], Sequence[Sequence[bool]]],
+) -> Race:
+    """Race `rungs[0].keep` proposals of `study` over `rungs` (see the module docstring)."""
+    steps = _race(study, suggest, rungs)
+    request = next(steps)
+    while True:
+        try:
+            results = evaluate(*request)
+        except BaseException as e:
+            steps.throw(e)  # the race marks its trials failed and re-raises
+            raise
+        request, race_ = _send(steps, results)
+        if race_ is not None:
+            return race_
+
+
+async def race_async(
+    study: Any,
+    suggest: Callable[[Any], Mapping[str, Any]],
+    rungs: Sequence[Rung],
+    evaluate: Callable[[list[Candidate], tuple[int, ...]], Awaitable[Sequence[Sequence[bool]]]],
+) -> Race:
+    """`race` with an `evaluate` to await (a notebook's trainer, which may send members to Modal)."""
+    steps = _race(study, suggest, rungs)
+    request = next(steps)
+    while True:
+        try:
+            results = await evaluate(*request)
+        except BaseException as e:
+            steps.throw(e)
+            raise
+        request, race_ = _send(steps, results)
+        if race_ is not None:
+            return race_
+
+
+def sobol_study(name: str, *, seed: int = 0) -> Any:
+    """An in-memory Optuna study (maximising) whose sampler proposes a scrambled Sobol sequence, seeded:
+    a race asks for every first-rung proposal before any is scored, so a space-filling spread is what a
+    proposer can give it (Optuna marks `QMCSampler` experimental; that warning and Optuna's per-trial
+    log lines are silenced here)."""
+    import warnings
+
+    from ex_color.search.study import optuna_module
+
+    optuna = optuna_module()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', optuna.exceptions.ExperimentalWarning)
+        sampler = optuna.samplers.QMCSampler(scramble=True, seed=seed)
+    return optuna.create_study(study_name=name, direction='maximize', sampler=sampler)

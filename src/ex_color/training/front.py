@@ -212,10 +212,12 @@ async def train_on(
     settings: RunSettings | None = None,
     *,
     label: str = '',
+    callbacks: Sequence[LoopCallback] = (),
 ) -> RunResult:
     """`train` on an `Experiment`'s backend (or the one `settings.backend` names): on Modal the members
     the cache lacks go to containers as shards (`train_members_on`; `shard_fn` is what
-    `shard_trainer(run, ...)` registered), locally they train here as `train` would."""
+    `shard_trainer(run, ...)` registered), locally they train here as `train` would. `callbacks` run
+    only here: a run that needs them and would go to Modal is refused before anything trains."""
     settings = RunSettings() if settings is None else settings
     backend = settings.backend or run.backend.name
     if backend == 'modal' and run.backend.name != 'modal':
@@ -223,13 +225,18 @@ async def train_on(
             f"RunSettings(backend='modal'), but the Experiment runs locally ({run.backend.reason}): "
             "start it on Modal (set_up(..., backend='modal') or EX_COLOR_BACKEND=modal), or drop the setting"
         )
-    plan = _plan(recipe, members, settings, label)
+    plan = _plan(recipe, members, settings, label, callbacks)
     trained: list[MemberResult] = []
     if plan.todo:
         kwargs = _run_settings(recipe, settings, plan.run_name)
         specs = [plan.specs[i] for i in plan.todo]
         if backend == 'local':  # here, even when the Experiment could reach Modal
-            result = train_members(specs, workers=settings.workers, **kwargs)
+            result = train_members(specs, workers=settings.workers, callbacks=callbacks, **kwargs)
+        elif callbacks:
+            raise ValueError(
+                f'train_on: loop callbacks ({", ".join(type(c).__name__ for c in callbacks)}) run in this '
+                "process only; train this run with RunSettings(backend='local')"
+            )
         else:
             if kwargs.pop('checkpoint_dir') is not None:
                 raise ValueError(
