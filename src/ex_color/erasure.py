@@ -1,6 +1,16 @@
-"""Erasing a concept after training, at the bottleneck: LEACE, or one direction projected out.
+"""Edits of the bottleneck's unit latents: LEACE, a direction projected out, dimensions ablated.
 
-Anchoring decides before training where red will live, so deleting it is `surgery.ablate`. The
+**The edit contract.** An edit is an `nn.Module` mapping unit latents ``[..., k] -> [..., k]`` that
+holds buffers only (never parameters). Every way this project deletes a concept at the bottleneck is
+one: `AblateDims` (anchoring's deletion), `ProjectOut`, `LeaceEdit` here, and
+`intervention.Suppression` (gated removal along a concept vector). Any of them works on one model
+(`erased(model, edit)`) and on a stack of models trained or fine-tuned together (`MemberSpec.edit`,
+applied by `training.stacked.StackedEdits`), re-normalised after the edit in both; an edit that also
+declares ``affine() -> (M, shift)`` is batched across a stack's members. A test holds every edit's
+one-model and stacked outputs equal, and `AblateDims` equal to weight surgery (`surgery.ablate`).
+
+Anchoring decides before training where red will live, so deleting it is `surgery.ablate` (weights
+zeroed at the source) or, as an edit, `AblateDims` (the same map on the latents). The
 alternatives a researcher would compare it with find red afterwards in a model trained without
 anchoring, from its latents and the red labels, and remove it there:
 
@@ -36,7 +46,7 @@ Deliberately not here: fine-tuning (`ex_color.training.finetune`), probing (`ex_
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 import torch
@@ -45,6 +55,7 @@ from torch import Tensor, nn
 from ex_color.model import CNColorMLP
 
 __all__ = [
+    'AblateDims',
     'ErasedBottleneck',
     'LeaceEdit',
     'ProjectOut',
@@ -142,6 +153,36 @@ class ProjectOut(nn.Module):
 
     def extra_repr(self) -> str:
         return f'k={self.direction.shape[0]}'
+
+
+class AblateDims(nn.Module):
+    """Zero latent dimensions `dims` of a `k`-dimensional latent: ``x − x @ diag(mask)``. After the
+    bottleneck's re-normalisation this is `surgery.ablate(model, 'bottleneck', dims)` as an edit
+    (zeroing a dimension before or after normalising gives the same direction)."""
+
+    mask: Tensor  # [k], 1.0 at the ablated dimensions
+
+    def __init__(self, k: int, dims: Sequence[int]):
+        super().__init__()
+        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+            raise ValueError(f'AblateDims: k must be a whole number of dimensions >= 1, got {k!r}')
+        dims = list(dims)
+        bad = [d for d in dims if isinstance(d, bool) or not isinstance(d, int) or not 0 <= d < k]
+        if not dims or bad or len(set(dims)) != len(dims):
+            raise ValueError(f'AblateDims: dims must be distinct dimensions in [0, {k}), got {dims}')
+        mask = torch.zeros(k)
+        mask[dims] = 1.0
+        self.register_buffer('mask', mask)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x * (1 - self.mask)
+
+    def affine(self) -> tuple[Tensor, Tensor]:
+        """``(diag(mask), 0)``: `forward` as ``x − x @ M + shift``."""
+        return torch.diag(self.mask), self.mask.new_zeros(self.mask.shape[0])
+
+    def extra_repr(self) -> str:
+        return f'k={self.mask.shape[0]}, dims={torch.nonzero(self.mask).flatten().tolist()}'
 
 
 def mean_difference(latents: Tensor, labels: Tensor) -> ProjectOut:
