@@ -11,7 +11,10 @@ Design decisions:
   elements use, so a dark figure never sits on a white page. The stylesheets are files shared by
   every page (``static/``), not inlined into each: a page holds its own content only.
 - Input prompts (``In [3]:``) are left out and each code cell's source is folded into a
-  ``<details>``: a page reads as prose and figures, and the code is one click away.
+  ``<details>``: a page reads as prose and figures, and the code is one click away. The cell tagged
+  ``parameters`` is shown open: it says what the run was.
+- A page works offline: math is MathML written at build time and numbers keep to one line
+  (`utils.nb.site_markup`), and a page loads no script and nothing from another host.
 - Links are rewritten on the rendered HTML, in the page's ``<main>`` only (the site's own header and
   footer link pages directly). A link to a rendered notebook or to the README points at its page
   (``ex-2.9-….ipynb`` → ``ex-2.9-….html``); a link to any other existing file under the root copies
@@ -25,8 +28,7 @@ Design decisions:
   by the marker file `MARKER` it writes into every site. Any other folder is refused before any
   work: pointed at ``notebooks/`` by mistake, the build must not swap the notebooks for a site.
 
-Deliberately not here: execution, search, and any JavaScript of the site's own. Math is typeset by
-MathJax from its CDN, as nbconvert does by default; offline, it shows as its TeX source.
+Deliberately not here: execution, search, and any JavaScript.
 """
 
 from __future__ import annotations
@@ -48,10 +50,11 @@ from urllib.parse import urlsplit
 
 import nbformat
 from nbconvert import HTMLExporter
-from nbconvert.preprocessors import ExtractOutputPreprocessor
 
 from utils.atomic import replacing_dir
-from utils.nb.site_theme import PAGE_TEMPLATE, SITE_CSS, THEME_FILES
+from utils.nb.site_markup import keep_numbers_whole, make_exporter
+from utils.nb.site_math import TexError
+from utils.nb.site_theme import SITE_CSS, THEME_FILES
 from utils.nbrun import all_notebooks
 from utils.paths import project_root
 
@@ -83,7 +86,8 @@ MARKER = '.ex-color-site'
 
 
 class SiteError(Exception):
-    """Bad input for the site (a missing README, a file that is not a notebook, a missing figure)."""
+    """Bad input for the site (a missing README, a file that is not a notebook, a missing figure, math
+    the site cannot typeset)."""
 
 
 @dataclass(frozen=True)
@@ -201,20 +205,6 @@ def read_notebook(path: Path) -> Any:
         raise SiteError(f'{path}: not a readable notebook ({type(err).__name__}: {err})') from err
 
 
-def make_exporter() -> HTMLExporter:
-    """nbconvert's lab template with the site's own page template; image outputs are extracted."""
-    exporter = HTMLExporter(
-        template_name='lab',
-        raw_template=PAGE_TEMPLATE,
-        exclude_input_prompt=True,
-        exclude_output_prompt=True,
-    )
-    exporter.register_preprocessor(
-        ExtractOutputPreprocessor(extract_output_types={'image/png', 'image/jpeg'}), enabled=True
-    )
-    return exporter
-
-
 def theme_file(exporter: HTMLExporter, name: str) -> bytes:
     """A file of nbconvert's lab template (e.g. ``static/index.css``), found on its template path."""
     for folder in exporter.template_paths:
@@ -241,9 +231,13 @@ def render_page(
         'output_files_dir': OUTPUTS,
         'site': {**site, 'current': page},
     }
-    body, written = exporter.from_notebook_node(nb, resources=resources)
+    try:
+        body, written = exporter.from_notebook_node(nb, resources=resources)
+    except TexError as err:
+        raise SiteError(f'{page.source}: math the site cannot typeset: {err}') from err
     extracted: dict[str, bytes] = written.get('outputs', {})
     rewritten = rewrite_links(body, page.source, root=root, pages=pages, keep=set(extracted))
+    rewritten.html = keep_numbers_whole(rewritten.html)
     if 'data:image' in rewritten.html:
         raise SiteError(f'{page.source}: an image is inlined as a data: URI; show it as a file')
     return rewritten, extracted

@@ -5,14 +5,21 @@ static site needs changed:
 - the stylesheets are linked, not inlined: JupyterLab's ``index.css`` and light theme always, its
   dark theme under ``prefers-color-scheme: dark`` (the media query the figures' ``<picture>`` uses),
   and the site's own ``site.css``; every page sits at the site's top level, so ``static/…`` resolves;
-- require.js and mermaid are left out (no widgets, no diagrams); MathJax stays;
+- no script at all: require.js, widgets and mermaid are left out (no widgets, no diagrams), and so is
+  MathJax, since math is MathML written at build time (`utils.nb.site_markup`); ``text/latex``
+  outputs go through the same markdown filter, so their math is MathML too. A page makes no request
+  beyond the site's own files;
 - a header links every notebook page to the index, and the index ends with a list of all notebooks
   (so a notebook the README does not mention is still reachable); both sit outside ``<main>``, whose
   links alone the site rewrites;
-- each code cell's source is folded into a ``<details>`` whose summary gives its length.
+- each code cell's source is folded into a ``<details>`` whose summary gives its length, except the
+  cell tagged ``parameters`` (the experiment's named constants), which readers look for first: it
+  is shown open, under a summary that says so, and can still be folded.
 
 The stylesheet keeps prose to a readable measure (48rem) while code, tables and figures may use the
-page's full width, and hides prompts, collapsers and anchor links (shown on hover).
+page's full width, and hides prompts, collapsers and anchor links (shown on hover). A number keeps
+to one line (``.site-num``, the spans `utils.nb.site_markup.keep_numbers_whole` writes), and table
+digits share one width so that right-aligned columns line up.
 """
 
 from __future__ import annotations
@@ -26,6 +33,8 @@ PAGE_TEMPLATE = r"""
 {%- extends 'index.html.j2' -%}
 
 {%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}
+{%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}
+{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
 {%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
 
 {%- block notebook_css -%}
@@ -60,10 +69,20 @@ PAGE_TEMPLATE = r"""
 
 {%- block input_group -%}
 {%- set lines = cell.source.splitlines() | length %}
+{%- if 'parameters' in cell.metadata.get('tags', []) %}
+<details class="site-code site-parameters" open><summary>Parameters <span class="site-code-length">({{ lines }} line{{ 's' if lines != 1 }})</span></summary>
+{%- else %}
 <details class="site-code"><summary>Code <span class="site-code-length">({{ lines }} line{{ 's' if lines != 1 }})</span></summary>
+{%- endif %}
 {{ super() }}
 </details>
 {%- endblock input_group %}
+
+{%- block data_latex scoped -%}
+<div class="jp-RenderedLatex jp-OutputArea-output {{ extra_class }}" data-mime-type="text/latex">
+{{ output.data['text/latex'] | markdown2html }}
+</div>
+{%- endblock data_latex %}
 """
 """The page template (Jinja, nbconvert's ``raw_template``); `resources['site']` names the pages."""
 
@@ -139,6 +158,26 @@ details.site-code[open] > summary {
 
 .site-code-length {
   color: var(--jp-content-font-color3);
+}
+
+details.site-parameters > summary {
+  color: var(--jp-content-font-color1);
+}
+
+/* a number stays on one line (8.3e-05, not 8.3e- / 05); the build wraps each in this span */
+.site-num {
+  white-space: nowrap;
+}
+
+/* digits of one width, so the numbers of a right-aligned column line up */
+.jp-RenderedHTMLCommon :is(td, th) {
+  font-variant-numeric: tabular-nums;
+}
+
+/* MathML, typeset by the browser: the body's colour in either scheme, a little larger as in TeX */
+math {
+  color: inherit;
+  font-size: 1.05em;
 }
 
 /* as in nbconvert's lab page: highlighted code keeps the editor's padding and font */
