@@ -117,3 +117,21 @@ def test_a_malformed_results_record_is_an_error_that_names_the_notebook_and_the_
     with pytest.raises(ValueError, match=rf'bad\.ipynb: results record: {named}'):
         update_readme(readme, [good, bad])
     assert '| stale |' in readme.read_text(), 'nothing is rewritten'
+
+
+def test_each_metric_column_of_the_readme_table_uses_one_notation():
+    import re
+
+    from ex_color.evaluation.numbers import column_format
+
+    text = (project_root() / 'README.md').read_text(encoding='utf-8')
+    block = text.split('<!-- results:', 1)[1].split('<!-- /results -->', 1)[0]
+    rows = [r.split(' | ') for r in block.splitlines() if r.startswith('| [Ex')]
+    assert rows
+    for col in range(4, len(rows[0])):
+        numbers = [n for r in rows for n in re.findall(r'-?\d[\d.]*(?:e[-+]\d+)?', r[col])]
+        kinds = {'e' in n for n in numbers}
+        assert len(kinds) == 1, f'column {col} mixes notations: {numbers}'
+    assert column_format([0.36, 0.00014])(0.00014) == '0.00014'  # no value below 1e-4: g as it is
+    fmt = column_format([0.00014, 8.8e-05])
+    assert [fmt(0.00014), fmt(8.8e-05), fmt(0.011)] == ['1.4e-04', '8.8e-05', '1.1e-02']

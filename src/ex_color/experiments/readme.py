@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ex_color.evaluation.metrics import HEADLINE_METRICS, METRICS
-from ex_color.evaluation.numbers import median_interval
+from ex_color.evaluation.numbers import column_format, median_interval
 from ex_color.experiments.report import RESULTS_MIME
 from utils.atomic import write_atomic
 
@@ -118,6 +118,7 @@ def render_table(records: Sequence[tuple[Path, dict[str, Any]]], readme_dir: Pat
         METRICS[m] for m in HEADLINE_METRICS
     ]
     lines = ['| ' + ' | '.join(head) + ' |', '|---|---|---:|---:|' + '---:|' * len(HEADLINE_METRICS)]
+    fmt = {m: column_format(v for _, rec in records for v in rec['medians'][m]) for m in HEADLINE_METRICS}
     for path, rec in sorted(records, key=lambda r: [int(p) for p in r[1]['nbid'].split('.')]):
         link = Path(os.path.relpath(path, readme_dir)).as_posix()
         low, high = rec['pass_interval']
@@ -125,7 +126,7 @@ def render_table(records: Sequence[tuple[Path, dict[str, Any]]], readme_dir: Pat
         cells = [f'[{rec["title"]}]({link})', rec['description'], str(rec['seeds']), rate]
         for m in HEADLINE_METRICS:
             med, lo, hi = rec['medians'][m]
-            cells.append(median_interval(med, lo, hi))
+            cells.append(median_interval(med, lo, hi, fmt=fmt[m]))
         lines.append('| ' + ' | '.join(cells) + ' |')
     return '\n'.join(lines)
 
