@@ -50,8 +50,9 @@ def test_projection_depth_order_and_colours():
     # Ring 0.4 * radius wide; marker diameter 2r - ring keeps the outer edge at r (r = 10).
     assert np.asarray(pc.get_linewidth())[0] == pytest.approx(4)
     assert pc.get_sizes()[0] == pytest.approx(16**2)
-    assert ax.get_title() == '(1,0,2)'
-    assert fig.axes[1].get_title() == '(3,2,0)'
+    # Panels name their dimensions: x and y axes, then depth (not a bare '(1,0,2)').
+    assert (ax.get_xlabel(), ax.get_ylabel(), ax.get_title()) == ('e₁', 'e₀', 'e₁, e₀ · depth e₂')
+    assert fig.axes[1].get_title() == 'e₃, e₂ · depth e₀'
     assert fig.get_suptitle() == 'T'
     # Two panels -> 2 columns x 1 row of 6 x 6 in.
     assert tuple(fig.get_size_inches()) == pytest.approx((12, 6))

@@ -199,7 +199,7 @@ def test_results_figure_layout(test_set):
     assert np.asarray(spec.get_gridspec().get_height_ratios()).tolist() == [2.5, 1.8, 1.2]
     rows = [spec.rowspan.start for ax in fig.axes if (spec := ax.get_subplotspec()) is not None]
     assert rows == [0, 0, 1, 2]
-    assert [ax.get_title() for ax in fig.axes[:2]] == ['(1,0,2)', '(2,0,1)']
+    assert [ax.get_title() for ax in fig.axes[:2]] == ['e₁, e₀ · depth e₂', 'e₂, e₀ · depth e₁']
     # Slice: 12 hues across, the 4 non-black value rows (v = 1/4 .. 1) up.
     image = fig.axes[2].get_images()[0].get_array()
     assert image is not None and image.shape[:2] == (4, 12)

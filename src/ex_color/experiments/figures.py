@@ -113,16 +113,17 @@ def show_loss(
     with displayer_mpl(
         asset_path(nbid, 'loss-colors', tags),
         alt_text='Line chart showing loss per color, titled "{title}". Y-axis: mean square error, ranging from '
-        f'zero to {max_loss:.2g}. X-axis: hue, then saturation, then value.',
+        f'zero to {max_loss:.2g}. X-axis: hue, then saturation, then value. A legend above the hue panel names '
+        'the value level of each stacked curve.',
     ) as show:
         show(
-            lambda: plot_cube_series(
+            lambda theme: plot_cube_series(
                 data.permute('hsv')[:, -1:, :: (data.shape[2] // -5)],
                 data.permute('svh')[:, -1:, :: -(data.shape[0] // -3)],
                 data.permute('vsh')[:, -1:, :: -(data.shape[0] // -3)],
                 title=f'Reconstruction error{SEP}{SEP.join(tags if title_tags is None else title_tags)}',
                 var='MSE',
-                figsize=(12, 3),
+                theme=theme,
             )
         )
     print(f'Max loss: {max_loss:.2g}')
@@ -138,8 +139,8 @@ def show_latents(
     with displayer_mpl(
         asset_path(nbid, 'latents', tags),
         alt_text=f'{len(dims)} circular plots in a grid, titled "{{title}}". Each shows the colours of an RGB cube '
-        'as dots on the unit hypersphere of the latent space, projected onto two latent dimensions and drawn '
-        'front to back along a third. Dot fill is the true colour; the ring around it is the reconstruction.',
+        'as dots on the unit hypersphere of the latent space, projected onto the two latent dimensions named on its '
+        'axes (e₀…e₄) and drawn front to back along the third, named in its title. Dot fill is the true colour; the ring around it is the reconstruction.',
     ) as show:
         show(
             lambda theme: plot_latent_grid_3d_from_cube(
@@ -149,7 +150,6 @@ def show_latents(
                 latents='latents',
                 title=f'Latents{SEP}{SEP.join(tags)}',
                 dims=dims,
-                dot_radius=10,
                 theme=theme,
             )
         )

@@ -9,10 +9,22 @@ from importlib import import_module
 from typing import Any
 
 _HOMES = {
-    'ex_color.vis.axis_format': ('Ticks', 'axis_name', 'continuous_ticks', 'format_value', 'index_ticks'),
+    'ex_color.vis.axis_format': (
+        'Ticks',
+        'axis_name',
+        'continuous_ticks',
+        'coordinate_label',
+        'format_value',
+        'index_ticks',
+    ),
     'ex_color.vis.color_slices': ('draw_color_slice', 'plot_colors'),
-    'ex_color.vis.cube_series': ('draw_cube_series', 'grid_variable', 'plot_cube_series'),
-    'ex_color.vis.latent_grid': ('ConeAnnotation', 'draw_latent_panel', 'plot_latent_grid_3d_from_cube'),
+    'ex_color.vis.cube_series': ('draw_cube_series', 'grid_variable', 'line_labels', 'plot_cube_series'),
+    'ex_color.vis.latent_grid': (
+        'ConeAnnotation',
+        'draw_latent_panel',
+        'latent_name',
+        'plot_latent_grid_3d_from_cube',
+    ),
     'mini.temporal.vis': ('plot_dopesheet',),
     'ex_color.vis.boxplot': ('draw_metric_box', 'plot_metric_boxes'),
     'ex_color.vis.results_figure': ('draw_full_saturation_slice', 'draw_hue_error', 'plot_results'),

@@ -12,6 +12,9 @@ Design decisions:
 - Hue ticks on a continuous axis (line plots) pick the hue set by the span: hues12 up to half a turn,
   hues6 up to two thirds, else hues3. Hue coordinates are unwrapped so a range crossing red stays
   monotonic.
+- A single coordinate in a legend (`coordinate_label`) is a hue's name when it is one of the 12 named
+  hues, else its angle in whole degrees (a reader knows 111° sooner than 0.31 of a turn); other axes
+  print two significant digits (`1`, `0.78`), since legend entries are read, not compared as fractions.
 
 Deliberately not done here: no drawing; functions return positions and labels for the caller to apply.
 """
@@ -118,6 +121,16 @@ def continuous_ticks(coords: np.ndarray, letter: str, pretty: bool | str) -> Tic
     picks = sorted({0, len(coords) // 2, len(coords) - 1})
     p = is_pretty(pretty, letter)
     return Ticks([float(coords[i]) for i in picks], [format_value(coords[i], p) for i in picks])
+
+
+def coordinate_label(x: float, letter: str) -> str:
+    """One coordinate of axis `letter` as a legend label: a hue name or degrees, else two digits."""
+    if letter == 'h':
+        for name, hue in hues12.items():
+            if len(_matches(np.array([float(x)]), hue)):
+                return name.capitalize()
+        return f'{round(float(x) % 1.0 * 360) % 360}°'
+    return format_value(x, pretty=False)
 
 
 def resolve_colors(cube, colors, argument: str) -> np.ndarray:

@@ -14,9 +14,16 @@ Design decisions:
   base circle on the unit sphere is projected (an ellipse) and two silhouette lines join it to the
   origin. A direction with more than three components is restricted to the panel's three dims and
   re-normalised, which is exact when the other components are zero.
+- Latent dimensions are named e₀, e₁, … (`latent_name`, Unicode subscripts rather than mathtext, which
+  prints subscripts at 70% of the text size). A panel labels its x and y axes with the names of the
+  dims it projects onto and is titled with all three, depth last ("e₁, e₀ · depth e₂"), so a reader
+  never has to decode an index triple. There are no ticks: the unit circle is the scale.
 - The title is used verbatim as the suptitle; callers join their tags themselves (§19.33).
+- Size: `figsize_per_plot`, else the theme's: 6 x 6 in panels at full width; at column width the row of
+  up to three panels spans one paper column, and the suptitle wraps. `dot_radius` defaults to 10 pt on
+  a 6 in panel and scales with the panel's width, so the cloud looks the same at any size.
 
-Deliberately not done here: no interactivity, no perspective projection, no axes or ticks.
+Deliberately not done here: no interactivity, no perspective projection, no ticks.
 """
 
 from __future__ import annotations
@@ -38,10 +45,21 @@ from matplotlib.transforms import IdentityTransform
 from ex_color.data.color_cube import ColorCube
 from ex_color.vis.axis_format import resolve_colors
 from ex_color.vis.occlusion import DepthCulledDots
-from utils.plt import Theme
+from utils.plt import COLUMN_WIDTH_IN, Theme
 
 _LIMIT = 1.07
 _RING_FRACTION = 0.4
+_FULL_PANEL = (6.0, 6.0)
+_FULL_DOT_RADIUS = 10.0
+_COLUMN_PANEL_ASPECT = 1.12  # height / width: a column panel's labels take a larger share of it
+_SUBSCRIPTS = str.maketrans('0123456789', '₀₁₂₃₄₅₆₇₈₉')
+
+
+def latent_name(index: int) -> str:
+    """The name of latent dimension `index`: 'e₀', 'e₁', … 'e₁₂'."""
+    if index < 0:
+        raise ValueError(f'latent_name: index must be >= 0, got {index}')
+    return 'e' + str(index).translate(_SUBSCRIPTS)
 
 
 @dataclass(frozen=True)
@@ -151,8 +169,13 @@ def draw_latent_panel(
     ax.set_xlim(-_LIMIT, _LIMIT)
     ax.set_ylim(-_LIMIT, _LIMIT)
     ax.set_aspect('equal')
-    ax.set_axis_off()
-    ax.set_title(f'({i},{j},{k})')
+    # The axes stay on for their labels; frame, ticks and background go (the disc is the backdrop).
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_frame_on(False)
+    ax.set_xlabel(latent_name(i))
+    ax.set_ylabel(latent_name(j), rotation=0, horizontalalignment='right', verticalalignment='center')
+    ax.set_title(f'{latent_name(i)}, {latent_name(j)} · depth {latent_name(k)}')
 
 
 def plot_latent_grid_3d_from_cube(
@@ -163,12 +186,14 @@ def plot_latent_grid_3d_from_cube(
     *,
     dims: Sequence[tuple[int, int, int]],
     title: str | None = None,
-    figsize_per_plot: tuple[float, float] = (6, 6),
-    dot_radius: float = 10,
+    figsize_per_plot: tuple[float, float] | None = None,
+    dot_radius: float | None = None,
     theme: Theme | None = None,
     annotations: Sequence[ConeAnnotation] | None = None,
 ) -> Figure:
-    """Grid of latent projections (3 columns), one panel per entry of `dims`."""
+    """Grid of latent projections (3 columns), one panel per entry of `dims`.
+
+    `figsize_per_plot` and `dot_radius` default to the theme's width (see the module docstring)."""
     lat = np.asarray(cube[latents] if isinstance(latents, str) else latents, dtype=np.float64)
     if lat.ndim < 4 or lat.shape[:3] != cube.shape:
         raise ValueError(f'latents: expected shape [*{cube.shape}, D], got {lat.shape}')
@@ -184,6 +209,12 @@ def plot_latent_grid_3d_from_cube(
     n = len(dims)
     cols = min(3, n)
     rows = math.ceil(n / cols)
+    if figsize_per_plot is None:
+        width = (theme or Theme('indeterminate')).width
+        side = COLUMN_WIDTH_IN / cols
+        figsize_per_plot = _FULL_PANEL if width == 'full' else (side, round(side * _COLUMN_PANEL_ASPECT, 3))
+    if dot_radius is None:
+        dot_radius = _FULL_DOT_RADIUS * figsize_per_plot[0] / _FULL_PANEL[0]
     fig, axs = plt.subplots(
         rows, cols, figsize=(cols * figsize_per_plot[0], rows * figsize_per_plot[1]), squeeze=False
     )
@@ -203,5 +234,5 @@ def plot_latent_grid_3d_from_cube(
             annotations=annotations or (),
         )
     if title:
-        fig.suptitle(title)
+        fig.suptitle(title, wrap=theme is not None and theme.width == 'column')
     return fig

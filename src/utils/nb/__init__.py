@@ -1,13 +1,15 @@
 """Notebook display helpers: themed light/dark figure files shown as an HTML `<picture>`."""
 
 from utils.atomic import write_atomic
-from utils.nb.displayer import FigureHTML, FigureShow, RenderedFigure, displayer_mpl
+from utils.nb.displayer import FORMATS_ENV, WIDTH_ENV, FigureHTML, FigureShow, RenderedFigure, displayer_mpl
 from utils.nb.paths import FIGURES_DIR_ENV, figure_root, resolve_figure_path
-from utils.nb.png import content_token, render_png
+from utils.nb.png import content_token, render_png, save_figure
 from utils.paths import find_repo_root
 
 __all__ = [
     'FIGURES_DIR_ENV',
+    'FORMATS_ENV',
+    'WIDTH_ENV',
     'FigureHTML',
     'FigureShow',
     'RenderedFigure',
@@ -17,5 +19,6 @@ __all__ = [
     'find_repo_root',
     'render_png',
     'resolve_figure_path',
+    'save_figure',
     'write_atomic',
 ]

@@ -21,12 +21,23 @@ Design decisions:
 - If the body of the `with` block raises, nothing is rendered and the exception propagates.
 - With ``key=`` (a string that changes whenever the figure would: its data and the code that draws
   it), the rendered variants are kept under ``<runs>/figures`` (`utils.paths.runs_root`, which smoke
-  runs and tests point elsewhere) and a later call with the same key, styles and matplotlib version
-  writes the kept bytes instead of drawing again: a re-run of an unchanged notebook re-draws nothing.
-  The files and the output are byte for byte what drawing would give. Without a key, every call draws.
+  runs and tests point elsewhere) and a later call with the same key, styles, formats and matplotlib
+  version writes the kept bytes instead of drawing again: a re-run of an unchanged notebook re-draws
+  nothing. The files and the output are byte for byte what drawing would give. Without a key, every
+  call draws.
+- Vector copies for papers: ``formats=('png', 'pdf', 'svg')``, or the environment variable
+  ``EX_COLOR_FIGURE_FORMATS=pdf,svg`` for every figure of a run, adds `<stem>.pdf` and `<stem>.svg`
+  beside the PNGs, in the light theme, written like them (atomically, staged, redirected by
+  `EX_COLOR_FIGURES_DIR`). The two PNGs are always written: they are what the notebook shows.
+  ``vector_width`` (or ``EX_COLOR_FIGURE_WIDTH``) says how wide: ``'full'`` (default) saves the light
+  PNG's own figure as vectors; ``'column'`` draws the figure once more with the factory given
+  ``Theme('light', width='column')`` and `COLUMN_STYLE`, and then checks that it will print legibly
+  (`utils.plt.print_problems`: 3.35 in wide, no text under 7 pt, nothing cut off). A factory that does
+  not size itself from its theme fails that check with a ValueError naming the file, rather than
+  writing a 12 in figure under a column-width name.
 
-Deliberately not done here: no Git LFS handling, no SVG/PDF output, no figure styling beyond applying
-the variant's sheets (figures decide their own colours via `Theme`).
+Deliberately not done here: no Git LFS handling, no figure styling beyond applying the variant's sheets
+(figures decide their own colours and sizes via `Theme`).
 """
 
 from __future__ import annotations
@@ -45,9 +56,9 @@ from urllib.parse import quote
 
 from utils.atomic import write_atomic
 from utils.nb.paths import resolve_figure_path, staged_path, url_for
-from utils.nb.png import content_token, render_png
+from utils.nb.png import VECTOR_FORMATS, check_formats, content_token, render_formats
 from utils.paths import runs_root
-from utils.plt import Style, Theme, ThemeName, use_theme
+from utils.plt import COLUMN_STYLE, WIDTH_NAMES, Style, Theme, WidthName, print_problems, use_theme
 
 if TYPE_CHECKING:  # pyplot is imported when a figure is drawn: a figure served from the cache needs none
     from matplotlib.figure import Figure
@@ -58,6 +69,10 @@ DEFAULT_LIGHT: tuple[Style, ...] = ('base', 'light', {'figure.dpi': 150})
 DEFAULT_DARK: tuple[Style, ...] = ('base', 'dark', {'figure.dpi': 150})
 DEFAULT_LIVE: tuple[Style, ...] = ('base', 'transparent', {'figure.dpi': 90})
 DEFAULT_ALT_TEXT = 'Figure titled "{title}"'
+FORMATS_ENV = 'EX_COLOR_FIGURE_FORMATS'
+"""Environment variable: comma-separated formats every figure is also saved in (e.g. ``pdf,svg``)."""
+WIDTH_ENV = 'EX_COLOR_FIGURE_WIDTH'
+"""Environment variable: ``full`` or ``column``, the width vector copies are drawn for."""
 
 
 @dataclass(frozen=True)
@@ -65,7 +80,8 @@ class RenderedFigure:
     """What `displayer_mpl` wrote and displayed."""
 
     files: dict[str, Path]
-    """Absolute path of each written variant, keyed by variant name ('light', 'dark')."""
+    """Absolute path of each written file: the PNGs by variant ('light', 'dark'), vector copies by
+    format ('pdf', 'svg')."""
     html: str
     """The `<picture>` element that was displayed."""
     alt_text: str
@@ -95,22 +111,38 @@ def _accepts_theme(factory: FigureFactory) -> bool:
     return 'theme' in params
 
 
+@dataclass(frozen=True)
+class Variant:
+    """One drawing of a figure: the theme its factory is given, the rc styles, the formats saved."""
+
+    theme: Theme
+    styles: tuple[Style, ...]
+    formats: tuple[str, ...]
+
+
 def _render(
-    factory: FigureFactory, theme: Theme, styles: Sequence[Style], autoclose: bool
-) -> tuple[bytes, str]:
-    """Call the factory in the variant's rc context; return (PNG bytes, suptitle)."""
+    factory: FigureFactory, variant: Variant, autoclose: bool, path: Path
+) -> tuple[dict[str, bytes], str]:
+    """Call the factory in the variant's rc context; return (bytes per format, suptitle)."""
     import matplotlib.pyplot as plt
     from matplotlib.figure import Figure
 
     before = set(plt.get_fignums())
-    with use_theme(*styles):
+    with use_theme(*variant.styles):
         try:
+            theme = variant.theme
             fig = factory(theme=theme) if _accepts_theme(factory) else factory()
             if not isinstance(fig, Figure):
                 raise TypeError(
                     f'displayer_mpl: the figure factory must return a Figure, got {type(fig).__name__}'
                 )
-            data = render_png(fig)
+            if theme.width == 'column' and (problems := print_problems(fig)):
+                raise ValueError(
+                    f'displayer_mpl({str(path)!r}): the column-width figure would not print legibly: '
+                    + '; '.join(problems)
+                    + '. Its factory must take `theme` and size itself from it (Theme.figsize).'
+                )
+            data = render_formats(fig, variant.formats)
             title = fig.get_suptitle()
         except BaseException:
             for num in set(plt.get_fignums()) - before:
@@ -119,6 +151,42 @@ def _render(
     if autoclose:
         plt.close(fig)
     return data, title
+
+
+def _file_path(path: Path, variant: str, fmt: str) -> Path:
+    """Where a variant's file in `fmt` goes: PNGs by variant, vector copies by format."""
+    if fmt != 'png':
+        return path.with_suffix(f'.{fmt}')
+    return _variant_path(path, variant)
+
+
+def _from_env(value: str | None, env: str) -> str | None:
+    given = os.environ.get(env, '') if value is None else value
+    return given.strip() or None
+
+
+def _variants(
+    light: Sequence[Style], dark: Sequence[Style], formats: Sequence[str] | None, width: WidthName | None
+) -> dict[str, Variant]:
+    """The light and dark PNG variants, and the vector copies `formats` (or the environment) asks for."""
+    if formats is None:
+        listed = _from_env(None, FORMATS_ENV)
+        formats = [f.strip() for f in listed.split(',')] if listed else []
+        argument = f'{FORMATS_ENV}={os.environ.get(FORMATS_ENV)!r}'
+    else:
+        argument = 'displayer_mpl formats'
+    vector = tuple(f for f in check_formats(formats, argument) if f in VECTOR_FORMATS)
+    chosen = _from_env(width, WIDTH_ENV) or 'full'
+    if chosen not in WIDTH_NAMES:
+        where = 'displayer_mpl vector_width' if width is not None else WIDTH_ENV
+        raise ValueError(f'{where}: expected one of {", ".join(WIDTH_NAMES)}, got {chosen!r}')
+    variants = {
+        'light': Variant(Theme('light'), tuple(light), ('png', *vector) if chosen == 'full' else ('png',)),
+        'dark': Variant(Theme('dark'), tuple(dark), ('png',)),
+    }
+    if vector and chosen == 'column':
+        variants['column'] = Variant(Theme('light', width='column'), (*light, COLUMN_STYLE), vector)
+    return variants
 
 
 def _variant_path(path: Path, variant: str) -> Path:
@@ -144,7 +212,7 @@ class FigureShow:
 
     path: Path
     alt_template: str
-    variants: dict[ThemeName, tuple[Style, ...]]
+    variants: dict[str, Variant]
     live_styles: tuple[Style, ...] | None
     autoclose: bool
     key: str | None = None
@@ -161,7 +229,8 @@ class FigureShow:
         if self.live_styles is not None:
             from IPython.display import Image, display
 
-            data, _ = _render(factory, Theme('indeterminate'), self.live_styles, self.autoclose)
+            preview = Variant(Theme('indeterminate'), self.live_styles, ('png',))
+            data = _render(factory, preview, self.autoclose, self.path)[0]['png']
             if self._handle is None:
                 self._handle = display(Image(data=data), display_id=True)
             else:
@@ -177,17 +246,20 @@ class FigureShow:
         rendered = kept.get() if kept is not None else None
         if rendered is None:
             rendered = {
-                name: _render(self.factory, Theme(name), styles, self.autoclose)
-                for name, styles in self.variants.items()
+                name: _render(self.factory, variant, self.autoclose, self.path)
+                for name, variant in self.variants.items()
             }
             if kept is not None:
                 kept.put(rendered)
-        files: dict[str, Path] = {name: _variant_path(self.path, name) for name in rendered}
+        files: dict[str, Path] = {}
         for name, (data, _) in rendered.items():
-            write_atomic(staged_path(files[name]), data)
+            for fmt, content in data.items():
+                target = _file_path(self.path, name, fmt)
+                write_atomic(staged_path(target), content)
+                files[name if fmt == 'png' else fmt] = target
         urls: dict[str, str] = {
-            name: f'{quote(url_for(files[name]), safe="/:")}?v={content_token(data)}'
-            for name, (data, _) in rendered.items()
+            name: f'{quote(url_for(files[name]), safe="/:")}?v={content_token(rendered[name][0]["png"])}'
+            for name in ('light', 'dark')
         }
         alt_text = self.alt_template.replace('{title}', rendered['light'][1])
         out = FigureHTML(_picture_html(urls, alt_text), alt_text)
@@ -210,22 +282,28 @@ def displayer_mpl(
     light_theme: Sequence[Style] | None = None,
     dark_theme: Sequence[Style] | None = None,
     key: str | None = None,
+    formats: Sequence[str] | None = None,
+    vector_width: WidthName | None = None,
 ) -> Iterator[FigureShow]:
     """Context manager yielding `show`; on exit writes `<path>` (light) and `<stem>.dark.png` and displays.
 
     `*_theme` replace the default style sequences for a variant (sheet names and/or rcParam dicts).
     With `autoclose` (default) every figure is closed once rendered. `key`: reuse the variants drawn
-    before under this key (see the module docstring).
+    before under this key. `formats` (default: `EX_COLOR_FIGURE_FORMATS`, else PNG only) and
+    `vector_width` (default: `EX_COLOR_FIGURE_WIDTH`, else 'full'): vector copies beside the PNGs.
+    See the module docstring.
     """
     if not str(path).endswith('.png'):
         raise ValueError(f'displayer_mpl: path must end with .png, got {str(path)!r}')
     show = FigureShow(
         path=resolve_figure_path(path),
         alt_template=alt_text if alt_text is not None else DEFAULT_ALT_TEXT,
-        variants={
-            'light': tuple(light_theme if light_theme is not None else DEFAULT_LIGHT),
-            'dark': tuple(dark_theme if dark_theme is not None else DEFAULT_DARK),
-        },
+        variants=_variants(
+            light_theme if light_theme is not None else DEFAULT_LIGHT,
+            dark_theme if dark_theme is not None else DEFAULT_DARK,
+            formats,
+            vector_width,
+        ),
         live_styles=tuple(live_theme if live_theme is not None else DEFAULT_LIVE) if live else None,
         autoclose=autoclose,
         key=key,
@@ -235,9 +313,10 @@ def displayer_mpl(
 
 
 class _FigureCache:
-    """The rendered variants of one figure, by its key, the variants' styles and matplotlib's version."""
+    """The rendered variants of one figure, by its key, the variants (styles, themes, formats) and
+    matplotlib's version."""
 
-    def __init__(self, key: str, variants: dict[ThemeName, tuple[Style, ...]]) -> None:
+    def __init__(self, key: str, variants: dict[str, Variant]) -> None:
         from importlib.metadata import version
 
         h = hashlib.sha256(key.encode())
@@ -245,12 +324,15 @@ class _FigureCache:
         h.update(version('matplotlib').encode())
         digest = h.hexdigest()
         self.folder = runs_root() / 'figures' / digest[:2] / digest
-        self.names = list(variants)
+        self.formats = {name: variant.formats for name, variant in variants.items()}
 
-    def get(self) -> dict[str, tuple[bytes, str]] | None:
+    def get(self) -> dict[str, tuple[dict[str, bytes], str]] | None:
         try:
             titles = json.loads((self.folder / 'titles.json').read_text())
-            return {name: ((self.folder / f'{name}.png').read_bytes(), titles[name]) for name in self.names}
+            return {
+                name: ({fmt: (self.folder / f'{name}.{fmt}').read_bytes() for fmt in formats}, titles[name])
+                for name, formats in self.formats.items()
+            }
         except (FileNotFoundError, KeyError):
             return None
         except ValueError as e:
@@ -258,9 +340,10 @@ class _FigureCache:
                 f'figure cache {self.folder} is damaged ({e}); delete it to draw again'
             ) from None
 
-    def put(self, rendered: dict[str, tuple[bytes, str]]) -> None:
+    def put(self, rendered: dict[str, tuple[dict[str, bytes], str]]) -> None:
         for name, (data, _) in rendered.items():
-            write_atomic(self.folder / f'{name}.png', data)
+            for fmt, content in data.items():
+                write_atomic(self.folder / f'{name}.{fmt}', content)
         # written last: a folder without it is incomplete and is drawn again
         titles = {name: title for name, (_, title) in rendered.items()}
         write_atomic(self.folder / 'titles.json', json.dumps(titles, sort_keys=True).encode())

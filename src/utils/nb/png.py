@@ -1,4 +1,4 @@
-"""Deterministic PNG rendering and atomic file writes for notebook figures.
+"""Deterministic PNG, PDF and SVG rendering and atomic file writes for notebook figures.
 
 Design decisions:
 - PNGs are rendered to bytes in memory at the figure's dpi, cropped to the tight bounding box (plus
@@ -10,6 +10,14 @@ Design decisions:
   `os.replace`d over the target, so a reader (or a crash) never sees a half-written PNG. An unchanged
   file is not rewritten at all.
 - The cache-busting token is a short hash of the bytes: identical figures give identical HTML.
+- PDF and SVG (`render_vector`) are saved at the figure's own size, uncropped: a figure drawn one paper
+  column wide must stay exactly that wide, so that it prints at the size its fonts were chosen for
+  (constrained layout already leaves only a small margin). They carry no creation date, and SVG ids
+  come from a fixed salt, so an unchanged figure gives byte-identical files and is not rewritten.
+- `save_figure` writes one figure in several formats beside one another (`<stem>.png`, `<stem>.pdf`,
+  `<stem>.svg`), by the rules every notebook file follows (`utils.nb.paths`): a relative path is under
+  the repository root, `EX_COLOR_FIGURES_DIR` redirects it (smoke runs), staging is honoured, and each
+  file is written atomically. All formats are rendered before any file is written.
 
 Deliberately not done here: no display, no theming; see `utils.nb.displayer`.
 """
@@ -19,14 +27,24 @@ from __future__ import annotations
 import hashlib
 import io
 import math
+import os
+from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+
+from utils.atomic import write_atomic
+from utils.nb.paths import resolve_figure_path, staged_path
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 PNG_SIGNATURE = b'\x89PNG\r\n\x1a\n'
+FIGURE_FORMATS = ('png', 'pdf', 'svg')
+"""The file formats a figure can be saved in."""
+VECTOR_FORMATS = ('pdf', 'svg')
+_NO_DATES = {'pdf': {'CreationDate': None}, 'svg': {'Date': None}}
 
 
 def render_png(fig: Figure) -> bytes:
@@ -77,3 +95,56 @@ def render_png(fig: Figure) -> bytes:
 def content_token(data: bytes, length: int = 10) -> str:
     """Short, URL-safe hash of `data` for cache-busting query strings."""
     return hashlib.sha256(data).hexdigest()[:length]
+
+
+def render_vector(fig: Figure, fmt: str) -> bytes:
+    """Render `fig` as PDF or SVG bytes at its own size, on its face colour, without dates."""
+    import matplotlib as mpl
+
+    if fmt not in VECTOR_FORMATS:
+        raise ValueError(f'render_vector: format must be one of {", ".join(VECTOR_FORMATS)}, got {fmt!r}')
+    buf = io.BytesIO()
+    with mpl.rc_context({'svg.hashsalt': 'ex-color'}):
+        fig.savefig(buf, format=fmt, facecolor=fig.get_facecolor(), metadata=_NO_DATES[fmt])
+    return buf.getvalue()
+
+
+def check_formats(formats: Sequence[str], argument: str) -> tuple[str, ...]:
+    """`formats` without repeats, each one of `FIGURE_FORMATS` (ValueError naming `argument`)."""
+    if isinstance(formats, str):
+        raise TypeError(f'{argument}: expected a sequence of formats such as ("png", "pdf"), got {formats!r}')
+    out: list[str] = []
+    for fmt in formats:
+        if fmt not in FIGURE_FORMATS:
+            raise ValueError(
+                f'{argument}: unknown figure format {fmt!r}; expected some of {", ".join(FIGURE_FORMATS)}'
+            )
+        if fmt not in out:
+            out.append(fmt)
+    return tuple(out)
+
+
+def render_formats(fig: Figure, formats: Sequence[str]) -> dict[str, bytes]:
+    """`fig` rendered in each of `formats` ('png' cropped as `render_png`, vector at the figure's size)."""
+    return {fmt: render_png(fig) if fmt == 'png' else render_vector(fig, fmt) for fmt in formats}
+
+
+def save_figure(
+    fig: Figure, path: str | os.PathLike[str], formats: Sequence[str] = ('png', 'pdf', 'svg')
+) -> dict[str, Path]:
+    """Write `fig` as `<stem>.<format>` for each of `formats`, atomically; return the final paths.
+
+    `path` names the files: a suffix that is one of the formats is replaced by each in turn; any other
+    name has them appended ('ex-2.10-loss' gives 'ex-2.10-loss.pdf'). Paths resolve as notebook figures
+    do (see the module docstring).
+    """
+    given = Path(path)
+    chosen = check_formats(formats, 'save_figure formats')
+    if not chosen:
+        raise ValueError('save_figure: formats is empty; give at least one of ' + ', '.join(FIGURE_FORMATS))
+    stem = given.with_suffix('') if given.suffix[1:] in FIGURE_FORMATS else given
+    data = render_formats(fig, chosen)
+    finals = {fmt: resolve_figure_path(stem.with_name(f'{stem.name}.{fmt}')) for fmt in chosen}
+    for fmt, final in finals.items():
+        write_atomic(staged_path(final), data[fmt])
+    return finals

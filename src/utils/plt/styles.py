@@ -11,6 +11,12 @@ Design decisions:
   legends, which stays legible in a 150 dpi PNG shown at half size on a high-density screen.
 - The dark sheet gives the figure a solid #333 background (not transparent), so the saved file reads the
   same on any page background.
+- `COLUMN_STYLE` is for print: figures `COLUMN_WIDTH_IN` (3.35 in) wide, printed at the size they are saved.
+  Every font size is absolute (8 pt text, 7 pt ticks and legends), because the relative sizes of `base`
+  ('small' = 0.83 x 8 pt) would fall below the 7 pt print minimum. Lines and spines are thinner to
+  match. PDF and PostScript embed TrueType (Type 42) fonts, which journals' checkers accept where
+  matplotlib's default Type 3 fonts are often refused. Apply it after `base` and a colour sheet:
+  `use_theme('base', 'light', COLUMN_STYLE)`.
 
 Deliberately not done here: no global state is changed; `use_theme` wraps `matplotlib.rc_context`, so
 settings are restored on exit even when drawing raises. Unknown sheet names are a KeyError naming the
@@ -25,6 +31,8 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, cast
 
 import matplotlib as mpl
+
+from utils.plt.theme import COLUMN_WIDTH_IN, MIN_PRINT_PT
 
 if TYPE_CHECKING:
     from matplotlib.typing import RcKeyType
@@ -101,6 +109,39 @@ _TRANSPARENT: dict[str, Any] = {
     'legend.labelcolor': '#888',
 }
 
+_COLUMN: dict[str, Any] = {
+    'figure.figsize': (COLUMN_WIDTH_IN, round(COLUMN_WIDTH_IN * 0.7, 3)),
+    'font.size': 8,
+    'axes.titlesize': 8,
+    'axes.labelsize': 8,
+    'figure.titlesize': 8,
+    'figure.labelsize': 8,
+    'xtick.labelsize': MIN_PRINT_PT,
+    'ytick.labelsize': MIN_PRINT_PT,
+    'legend.fontsize': MIN_PRINT_PT,
+    'legend.title_fontsize': MIN_PRINT_PT,
+    'legend.handlelength': 1.5,
+    'legend.columnspacing': 1.0,
+    'legend.handletextpad': 0.4,
+    'legend.borderaxespad': 0.2,
+    'lines.linewidth': 1.0,
+    'axes.linewidth': 0.5,
+    'xtick.major.width': 0.5,
+    'ytick.major.width': 0.5,
+    'xtick.major.size': 2.5,
+    'ytick.major.size': 2.5,
+    'xtick.major.pad': 2.0,
+    'ytick.major.pad': 2.0,
+    'axes.titlepad': 3.0,
+    'axes.labelpad': 2.0,
+    # constrained layout's padding around the figure and between panels, in inches (default 3 pt)
+    'figure.constrained_layout.h_pad': 0.02,
+    'figure.constrained_layout.w_pad': 0.02,
+    'pdf.fonttype': 42,
+    'ps.fonttype': 42,
+    'savefig.dpi': 300,
+}
+
 STYLE_SHEETS: Mapping[str, Mapping[str, Any]] = MappingProxyType(
     {
         'base': MappingProxyType(_BASE),
@@ -110,6 +151,11 @@ STYLE_SHEETS: Mapping[str, Mapping[str, Any]] = MappingProxyType(
     }
 )
 """The named sheets accepted by `use_theme` (read-only)."""
+
+COLUMN_STYLE: Mapping[str, Any] = MappingProxyType(_COLUMN)
+"""rcParams for figures printed one paper column wide (read-only); pass it to `use_theme` after the
+colour sheets. A mapping rather than a named sheet: it sets sizes, not colours, and is meant to be
+combined with the light sheet for print."""
 
 Style = str | Mapping[str, Any]
 

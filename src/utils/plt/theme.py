@@ -1,11 +1,17 @@
-"""`Theme`: which colour scheme a figure is being drawn for.
+"""`Theme`: which colour scheme, and which width, a figure is being drawn for.
 
 Design decisions:
-- A theme is a tiny immutable value (`Theme('dark')`), compared and hashed by name, so figure factories
-  can branch on it (`theme.val('#eee', dark='#111')`) without knowing how the displayer styles figures.
+- A theme is a tiny immutable value (`Theme('dark')`), compared and hashed by its fields, so figure
+  factories can branch on it (`theme.val('#eee', dark='#111')`) without knowing how the displayer styles
+  figures.
 - Three names only: `light` and `dark` are the two files a notebook figure is saved as; `indeterminate`
   is for live/transparent previews whose background is not known. Anything else is a ValueError, so a
   typo ('Dark') cannot silently pick the default branch.
+- Two widths: `full` (the default: each figure picks its own notebook size) and `column`, a paper's
+  column, `COLUMN_WIDTH_IN` (3.35 in, the single column of two-column journal and conference
+  templates). A figure drawn for the column is printed at the size it is saved, so its text must be at
+  least `MIN_PRINT_PT` (7 pt) there; the `column` style sheet sets fonts to match. `Theme.figsize`
+  gives a figure its size for the width, so factories need not repeat the column arithmetic.
 
 Deliberately not done here: no rcParams are touched; styling lives in `utils.plt.styles`.
 """
@@ -17,6 +23,13 @@ from typing import Literal, TypeVar
 
 ThemeName = Literal['light', 'dark', 'indeterminate']
 THEME_NAMES: tuple[ThemeName, ...] = ('light', 'dark', 'indeterminate')
+WidthName = Literal['full', 'column']
+WIDTH_NAMES: tuple[WidthName, ...] = ('full', 'column')
+
+COLUMN_WIDTH_IN = 3.35
+"""Width of one column of a two-column paper, in inches (the figure width a `column` theme draws for)."""
+MIN_PRINT_PT = 7.0
+"""The smallest text, in points at the saved size, that a figure meant for print may carry."""
 
 T = TypeVar('T')
 
@@ -37,10 +50,23 @@ class Theme:
 
     name: ThemeName
     """One of 'light', 'dark' or 'indeterminate'."""
+    width: WidthName = 'full'
+    """'full': the figure's own notebook size; 'column': `COLUMN_WIDTH_IN` wide, for print."""
 
     def __post_init__(self):
         if self.name not in THEME_NAMES:
             raise ValueError(f'Theme name: expected one of {", ".join(THEME_NAMES)}; got {self.name!r}')
+        if self.width not in WIDTH_NAMES:
+            raise ValueError(f'Theme width: expected one of {", ".join(WIDTH_NAMES)}; got {self.width!r}')
+
+    def figsize(self, full: tuple[float, float], column_aspect: float) -> tuple[float, float]:
+        """The figure size for this width: `full` (inches) at full width; at column width
+        `COLUMN_WIDTH_IN` wide and `column_aspect` times that tall."""
+        if not column_aspect > 0:
+            raise ValueError(f'Theme.figsize: column_aspect must be > 0, got {column_aspect!r}')
+        if self.width == 'full':
+            return full
+        return (COLUMN_WIDTH_IN, round(COLUMN_WIDTH_IN * column_aspect, 3))
 
     def val(
         self,
@@ -66,4 +92,5 @@ class Theme:
         }
 
     def __repr__(self) -> str:
-        return f'Theme({self.name!r})'
+        width = '' if self.width == 'full' else f', width={self.width!r}'
+        return f'Theme({self.name!r}{width})'
