@@ -15,9 +15,12 @@
   them into ``large-assets/`` and save the notebook only once every cell has run and every figure
   the outputs show exists: a run that fails half-way leaves the committed notebook and figures as
   they were. The notebook is written atomically either way.
-* Text the kernel prints (including the plain-text form of progress bars) is echoed to the terminal
-  as it arrives. A run fails if any cell raises or if a ``<picture>`` in the outputs points at a
-  figure file that does not exist.
+* What the kernel shows is relayed to the terminal as it arrives (`utils.progress.relay`): its
+  printed text and logs on stdout, other displays as one line each, and progress bars, which the
+  kernel draws as HTML updated in place, as one status line on stderr from their text form: redrawn
+  in place on a terminal, a plain line every few seconds (and the last one) in a log.
+* A run fails if any cell raises or if a ``<picture>`` in the outputs points at a figure file that
+  does not exist.
 """
 
 from __future__ import annotations
@@ -26,7 +29,6 @@ import argparse
 import os
 import re
 import shutil
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -35,6 +37,7 @@ from typing import Any
 from utils.atomic import write_atomic
 from utils.nb.paths import FIGURES_STAGE_ENV, commit_staged, staged_path
 from utils.paths import RUNS_DIR_ENV, project_root
+from utils.progress.relay import KernelRelay
 
 STAGE_FOLDER = '.nbrun-stage'  # git-ignored; under the root so staged figures move by rename
 BACKEND_ENV = 'EX_COLOR_BACKEND'  # mini.experiment.backend reads it; utils does not import mini
@@ -77,28 +80,20 @@ def picture_files(nb: Any, cwd: Path) -> list[Path]:
     return found
 
 
-def _make_client(nb: Any, cwd: Path, echo: bool):
+def _make_client(nb: Any, cwd: Path, relay: KernelRelay | None):
     from nbclient import NotebookClient
 
     class EchoingClient(NotebookClient):
-        """Echo stream text and plain-text displays (progress bars) to the terminal as they arrive."""
+        """Relays every kernel message to the terminal as it arrives (`KernelRelay`).
 
-        def output(self, outs, msg, display_id, cell_index):
-            if echo:
-                content = msg.get('content', {})
-                kind = msg.get('msg_type')
-                if kind == 'stream':
-                    sys.stdout.write(content.get('text', ''))
-                elif kind in ('display_data', 'update_display_data', 'execute_result'):
-                    data = content.get('data', {})
-                    text = data.get('text/markdown') or data.get('text/plain', '')
-                    if text and '<picture' not in content.get('data', {}).get('text/html', ''):
-                        end = '\r' if kind == 'update_display_data' else '\n'
-                        sys.stdout.write(text[:200] + end)
-                    elif text:
-                        sys.stdout.write(f'[figure] {text[:120]}\n')
-                sys.stdout.flush()
-            return super().output(outs, msg, display_id, cell_index)
+        `process_message` and not `output`: nbclient applies a display update (how a progress bar
+        moves) to the saved output without ever calling `output` for it.
+        """
+
+        def process_message(self, msg, cell, cell_index):
+            if relay is not None:
+                relay.message(msg)
+            return super().process_message(msg, cell, cell_index)
 
     return EchoingClient(
         nb,
@@ -155,7 +150,12 @@ def run_notebook(path: Path, *, smoke: bool = False, echo: bool = True, out_dir:
         try:
             shown = path.relative_to(project_root()) if path.is_relative_to(project_root()) else path
             print(f'==> executing {shown}{" (smoke)" if smoke else ""}', flush=True)
-            _make_client(nb, cwd, echo).execute()
+            relay = KernelRelay() if echo else None
+            try:
+                _make_client(nb, cwd, relay).execute()
+            finally:
+                if relay is not None:
+                    relay.close()  # a cell that raised mid-bar leaves its last state, then the error
         finally:
             os.environ.clear()
             os.environ.update(env_backup)

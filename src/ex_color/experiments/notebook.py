@@ -40,7 +40,7 @@ from ex_color.training.settings import RunSettings
 from ex_color.training.specs import MemberSpec, seeds
 from mini.experiment import Experiment
 from utils.logging import SimpleLoggingConfig
-from utils.logging.lightning import LIGHTNING_LOGGERS
+from utils.logging.lightning import quiet_lightning
 
 __all__ = [
     'NotebookTrainer',
@@ -58,11 +58,10 @@ def set_up(
     nbid: str, experiment_name: str, project: str, *, image: object = None
 ) -> tuple[logging.Logger, Experiment]:
     """Configure logging and build the notebook's `Experiment`; returns (logger, experiment)."""
-    config = (
-        SimpleLoggingConfig()
-        .info('notebook', 'utils', 'mini', 'ex_color')
-        .error('matplotlib.axes')
-        .adopt(*LIGHTNING_LOGGERS)  # Lightning's own console handlers would print every message again
+    # Lightning's messages once, through our handler (its own would print each again), without its
+    # "GPU available" status lines; the same config travels to worker processes and containers
+    config = quiet_lightning(
+        SimpleLoggingConfig().info('notebook', 'utils', 'mini', 'ex_color').error('matplotlib.axes')
     )
     config.apply()
     run = Experiment(experiment_name, project=project)  # local unless EX_COLOR_BACKEND=modal

@@ -235,7 +235,8 @@ class TrainLoop:
             return self._progress
         if not self._progress:
             return None
-        return Progress('Training', self.steps)
+        members = self.engine.n_members
+        return Progress('Training' if members == 1 else f'Training {members} members', self.steps)
 
 
 def _length(data: Iterable[Any]) -> int:

@@ -22,6 +22,7 @@ from mini.temporal.dopesheet import Dopesheet
 from mini.temporal.timeline import Timeline
 from mini.temporal.vis import realize_timeline
 from utils.plt import Theme
+from utils.progress import metric_colour
 
 __all__ = ['plot_training_history']
 
@@ -46,7 +47,13 @@ def plot_training_history(
             rows = history[history['metric'] == metric].sort_values('step')
             values = rows['value'].to_numpy(dtype=np.float64)
             keep = values > 0
-            ax.plot(rows['step'].to_numpy()[keep], values[keep], label=metric[len(prefix) :], linewidth=1.2)
+            ax.plot(
+                rows['step'].to_numpy()[keep],
+                values[keep],
+                label=metric[len(prefix) :],
+                linewidth=1.2,
+                color=metric_colour(metric),  # the live chart's colour for the same term
+            )
         ax.set_yscale('log')
         ax.set_ylabel(name)
         for i in starts:

@@ -1,24 +1,44 @@
-"""Where a progress bar draws itself: one redrawn terminal line, or one in-place HTML display.
+"""Where a progress bar draws itself: a redrawn terminal line, plain log lines, or one in-place HTML display.
 
 `ProgressState` is plain data; a sink turns it into output. Sinks never decide *when* to draw:
-rate limiting lives in `Progress`, so each sink stays a few lines of formatting.
+rate limiting lives in `Progress`, so each sink stays a few lines of formatting. Without a sink,
+`Progress` picks one (`default_sink`): the HTML display in a Jupyter kernel, one redrawn line when
+stderr is a terminal, and a plain line every `PLAIN_EVERY` seconds (and the last one) when it is a
+file or a pipe, so a CI log is not one endless line of carriage returns.
 
-In a notebook the HTML display also draws a small live chart of the first few metrics against the
-step (`svg_chart`): an inline SVG, so the saved notebook shows the final frame without a kernel, and
-cheap, since it is only built when the bar redraws (at most every `interval` s) from a history
-thinned to `MAX_POINTS`. A terminal keeps its one redrawn line.
+In a notebook the HTML display also draws a small live chart of the run's own terms against the
+step (`utils.progress.chart`: the loss, the reconstruction and the regulariser terms, chosen by
+name). Its plain-text form, what nbconvert, `./go run` and viewers that cannot show HTML print, is
+the same one line as the terminal's (`ProgressState.summary`), never markup.
 """
 
 from __future__ import annotations
 
 import html
 import math
-import shutil
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import IO, Protocol
+
+from utils.progress.chart import MAX_POINTS, MAX_SERIES, History, chart_metrics, svg_chart
+from utils.progress.terminal import PLAIN_EVERY, PeriodicLines, RedrawnLine, is_terminal
+
+__all__ = [
+    'MAX_POINTS',
+    'MAX_SERIES',
+    'History',
+    'NotebookDisplay',
+    'PlainLines',
+    'Progress',
+    'ProgressState',
+    'Sink',
+    'TerminalLine',
+    'default_sink',
+    'in_notebook',
+    'svg_chart',
+]
 
 
 @dataclass
@@ -35,7 +55,7 @@ class ProgressState:
     """Seconds since the work started."""
     metrics: dict[str, float] = field(default_factory=dict)
     """Latest metric values to show beside the bar."""
-    history: History = field(default_factory=lambda: History())
+    history: History = field(default_factory=History)
     """Metric values at every drawn update, for the live chart."""
 
     @property
@@ -54,8 +74,13 @@ class ProgressState:
     def fraction(self) -> float | None:
         return min(self.count / self.total, 1.0) if self.total else None
 
+    def ordered_metrics(self) -> dict[str, float]:
+        """The metrics, the charted terms first (loss, recon, regularisers), then the rest as reported."""
+        first = chart_metrics(self.metrics).drawn
+        return {**{k: self.metrics[k] for k in first}, **self.metrics}
+
     def summary(self) -> str:
-        """One line: description, percentage, counts, timing and metrics."""
+        """One line: description, percentage, counts, timing and metrics (`ordered_metrics`)."""
         frac = self.fraction
         head = (
             f'{self.description}: {100 * frac:5.1f}% [{self.count}/{self.total}]'
@@ -64,7 +89,7 @@ class ProgressState:
         )
         eta = self.eta
         timing = f'{_clock(self.elapsed)}<{_clock(eta) if eta is not None else "?"}, {self.rate:.0f} it/s'
-        parts = [head, timing] + [f'{k}={_num(v)}' for k, v in self.metrics.items()]
+        parts = [head, timing] + [f'{k}={_num(v)}' for k, v in self.ordered_metrics().items()]
         return ' | '.join(parts)
 
 
@@ -79,87 +104,6 @@ def _num(value: float) -> str:
     return f'{value:.4g}' if math.isfinite(value) else str(value)
 
 
-MAX_SERIES = 4
-"""Metrics the live chart draws (the first ones reported; the rest stay in the text row)."""
-MAX_POINTS = 400
-"""Points kept per chart; older ones are thinned by half when it fills, so memory and drawing stay bounded."""
-_SERIES_COLOURS = ('#4a90d9', '#d9534f', '#5cb85c', '#f0ad4e')
-
-
-@dataclass
-class History:
-    """Metric values at the steps they were drawn at, thinned to at most `MAX_POINTS`."""
-
-    steps: list[int] = field(default_factory=list)
-    values: dict[str, list[float]] = field(default_factory=dict)
-
-    def add(self, step: int, metrics: dict[str, float]) -> None:
-        """Record `metrics` at `step`; a second record at the last step replaces it (the final values)."""
-        names = list(metrics)[:MAX_SERIES]
-        if not names or (self.steps and step < self.steps[-1]):
-            return
-        if self.steps and step == self.steps[-1]:
-            self.steps.pop()
-            for series in self.values.values():
-                series.pop()
-        for name in names:
-            # a metric first seen late is padded with NaN (no line) before it appeared
-            self.values.setdefault(name, [math.nan] * len(self.steps)).append(float(metrics[name]))
-        for series in self.values.values():
-            if len(series) < len(self.steps) + 1:
-                series.append(math.nan)
-        self.steps.append(step)
-        if len(self.steps) > MAX_POINTS:
-            self.steps = self.steps[::2]
-            self.values = {k: v[::2] for k, v in self.values.items()}
-
-
-def svg_chart(history: History, *, width: int = 360, height: int = 110) -> str:
-    """A small inline SVG of every metric against step on a log scale (no kernel needed to show it)."""
-    series = {k: v for k, v in history.values.items() if any(x > 0 and math.isfinite(x) for x in v)}
-    if len(history.steps) < 2 or not series:
-        return ''
-    positive = [x for v in series.values() for x in v if x > 0 and math.isfinite(x)]
-    lo, hi = math.log10(min(positive)), math.log10(max(positive))
-    if hi - lo < 1e-9:
-        lo, hi = lo - 0.5, hi + 0.5
-    s0, s1 = history.steps[0], history.steps[-1]
-    left, right, top, bottom = 44, 6, 6, 16
-    w, h = width - left - right, height - top - bottom
-
-    def xy(step: int, value: float) -> str:
-        x = left + w * (step - s0) / max(s1 - s0, 1)
-        y = top + h * (hi - math.log10(value)) / (hi - lo)
-        return f'{x:.1f},{y:.1f}'
-
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" style="font:10px monospace;display:block">',
-        f'<rect x="{left}" y="{top}" width="{w}" height="{h}" fill="none" stroke="#8886"/>',
-        f'<text x="{left - 3}" y="{top + 8}" text-anchor="end" fill="currentColor">{10**hi:.2g}</text>',
-        f'<text x="{left - 3}" y="{top + h}" text-anchor="end" fill="currentColor">{10**lo:.2g}</text>',
-        f'<text x="{left}" y="{height - 3}" fill="currentColor">{s0}</text>',
-        f'<text x="{left + w}" y="{height - 3}" text-anchor="end" fill="currentColor">step {s1}</text>',
-    ]
-    legend = []
-    for i, (name, values) in enumerate(series.items()):
-        colour = _SERIES_COLOURS[i % len(_SERIES_COLOURS)]
-        runs: list[list[str]] = [[]]
-        for step, value in zip(history.steps, values, strict=True):
-            if value > 0 and math.isfinite(value):
-                runs[-1].append(xy(step, value))
-            elif runs[-1]:
-                runs.append([])
-        for run in runs:
-            if len(run) > 1:
-                parts.append(
-                    f'<polyline fill="none" stroke="{colour}" stroke-width="1.3" points="{" ".join(run)}"/>'
-                )
-        legend.append(f'<span style="color:{colour}">━ {html.escape(name)}</span>')
-    parts.append('</svg>')
-    return '<div>' + ''.join(parts) + '<div style="font-size:11px">' + ' '.join(legend) + '</div></div>'
-
-
 class Sink(Protocol):
     def draw(self, state: ProgressState) -> None: ...
     def close(self, state: ProgressState) -> None: ...
@@ -169,26 +113,34 @@ class TerminalLine:
     """Redraws a single line in place with a carriage return; ends it with a newline on close."""
 
     def __init__(self, stream: IO[str] | None = None) -> None:
-        self._stream = stream
-        self._width = 0
-
-    @property
-    def stream(self) -> IO[str]:
-        # Looked up at draw time: test runners and notebooks swap sys.stderr.
-        return self._stream or sys.stderr
+        self._line = RedrawnLine(stream)  # the stream is looked up at draw time (runners swap sys.stderr)
 
     def draw(self, state: ProgressState) -> None:
-        columns = shutil.get_terminal_size((120, 20)).columns
-        line = state.summary()[: columns - 1]
-        pad = max(self._width - len(line), 0)
-        self._width = len(line)
-        self.stream.write('\r' + line + ' ' * pad)
-        self.stream.flush()
+        self._line.show(state.summary())
 
     def close(self, state: ProgressState) -> None:
         self.draw(state)
-        self.stream.write('\n')
-        self.stream.flush()
+        self._line.end()
+
+
+class PlainLines:
+    """For a log: one plain line at the first draw, then at most every `every` s, and the final state."""
+
+    def __init__(
+        self,
+        stream: IO[str] | None = None,
+        *,
+        every: float = PLAIN_EVERY,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._lines = PeriodicLines(stream, every=every, clock=clock)
+
+    def draw(self, state: ProgressState) -> None:
+        self._lines.show(state.summary())
+
+    def close(self, state: ProgressState) -> None:
+        self.draw(state)
+        self._lines.end()
 
 
 class _Html:
@@ -200,21 +152,23 @@ class _Html:
     def _repr_html_(self) -> str:
         s = self.state
         pct = 100 * (s.fraction or 0.0)
-        cells = ''.join(
-            f'<span style="margin-right:1em"><b>{html.escape(k)}</b> {html.escape(_num(v))}</span>'
-            for k, v in s.metrics.items()
+        cells = ' '.join(
+            f'<span style="margin-right:1em;white-space:nowrap"><b>{html.escape(k)}</b> {html.escape(_num(v))}</span>'
+            for k, v in s.ordered_metrics().items()
         )
         eta = s.eta
+        # Newlines between the blocks: nothing when rendered, a word break where a viewer strips tags.
         return (
-            '<div style="font-family:monospace;font-size:12px">'
+            '<div style="font-family:monospace;font-size:12px">\n'
             f'<div>{html.escape(s.description)}: {pct:.1f}% [{s.count}/{s.total}] '
-            f'{_clock(s.elapsed)}&lt;{_clock(eta) if eta is not None else "?"}, {s.rate:.0f} it/s</div>'
+            f'{_clock(s.elapsed)}&lt;{_clock(eta) if eta is not None else "?"}, {s.rate:.0f} it/s</div>\n'
             '<div style="width:100%;max-width:40em;height:6px;background:#8884;border-radius:3px">'
-            f'<div style="width:{pct:.1f}%;height:6px;background:#4a90d9;border-radius:3px"></div></div>'
-            f'<div>{cells}</div>{svg_chart(s.history)}</div>'
+            f'<div style="width:{pct:.1f}%;height:6px;background:#4a90d9;border-radius:3px"></div></div>\n'
+            f'<div>{cells}</div>\n{svg_chart(s.history)}</div>'
         )
 
     def __repr__(self) -> str:
+        # IPython's text/plain: one readable line, as the terminal shows it
         return self.state.summary()
 
 
@@ -246,6 +200,13 @@ def in_notebook() -> bool:
     return shell is not None and hasattr(shell, 'kernel')
 
 
+def default_sink() -> Sink:
+    """The HTML display in a Jupyter kernel; else a redrawn line on a terminal, plain lines in a log."""
+    if in_notebook():
+        return NotebookDisplay()
+    return TerminalLine() if is_terminal(sys.stderr) else PlainLines()
+
+
 class Progress:
     """A rate-limited progress bar: call `update` as often as you like; it draws at most every `interval` s."""
 
@@ -256,7 +217,7 @@ class Progress:
             raise ValueError(f'interval must be >= 0, got {interval}')
         self.state = ProgressState(description, total=total)
         self.interval = interval
-        self.sink: Sink = sink or (NotebookDisplay() if in_notebook() else TerminalLine())
+        self.sink: Sink = sink or default_sink()
         self._start = time.monotonic()
         self._next_draw = self._start
         self._closed = False

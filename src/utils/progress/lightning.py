@@ -2,7 +2,8 @@
 
 Lightning's own bars show one bar per epoch (93 of them for Ex 2.10) and switch to Rich when
 `rich` is installed; this one shows the whole fit as a single bar (step, rate, ETA and the latest
-metrics), drawn as HTML in Jupyter and as one redrawn line in a terminal. It is a `ProgressBar`
+metrics), drawn as HTML in Jupyter, as one redrawn line in a terminal and as a plain line every
+few seconds in a log (`utils.progress.display.default_sink`). It is a `ProgressBar`
 subclass, so passing it in `callbacks` replaces Lightning's default bar.
 
 Per batch it costs one clock read; drawing happens at most every `interval` seconds. Metrics shown
