@@ -122,6 +122,14 @@ def _remove_orphaned_stages(stage_root: Path) -> None:
             pass
 
 
+def kernelspec_metadata(name: str) -> dict[str, str]:
+    """`metadata.kernelspec` as JupyterLab writes it for kernel `name` (nbclient's kernel-spec lookup)."""
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    spec = KernelSpecManager().get_kernel_spec(name)
+    return {'display_name': spec.display_name, 'language': spec.language, 'name': name}
+
+
 def run_notebook(path: Path, *, smoke: bool = False, echo: bool = True, out_dir: Path | None = None) -> Path:
     """Execute `path`; return where the executed notebook was written."""
     import nbformat
@@ -156,6 +164,9 @@ def run_notebook(path: Path, *, smoke: bool = False, echo: bool = True, out_dir:
             finally:
                 if relay is not None:
                     relay.close()  # a cell that raised mid-bar leaves its last state, then the error
+            # JupyterLab writes the kernel's own spec into metadata.kernelspec when it connects; writing
+            # the same here keeps a notebook this runner saved unmodified when `./go lab` opens it
+            nb.metadata['kernelspec'] = kernelspec_metadata('python3')
         finally:
             os.environ.clear()
             os.environ.update(env_backup)
