@@ -5,6 +5,8 @@ step, and after the last, it scores every member of the training stack as it sta
 `stack_metrics` (the same numbers `stacked_metrics` gives a finished model: the error at red after
 ablation, the collateral, the baseline errors, r) and records them into the members' metric history
 as ``during/<metric>``. `during_metrics(run)` reads them back as rows (member, step, metric, value).
+When the fit ends, each member's final scores and its pass or fail of every threshold go into that
+member's tracking run summary (`run_summary.verdict_summary`, through `tracking.write_summaries`).
 
 Design decisions:
 - The metrics are the test set's own (`evaluation.metrics`), on the cubes the caller passes, never a
@@ -26,9 +28,11 @@ import torch
 from ex_color.data.color_cube import ColorCube
 from ex_color.evaluation.ablation import stack_metrics
 from ex_color.evaluation.metrics import METRICS
+from ex_color.evaluation.run_summary import verdict_summary
 from ex_color.training.loop import LoopCallback, TrainLoop
 from ex_color.training.results import RunResult
 from ex_color.training.stacked import StackedColorMLP
+from ex_color.training.tracking import write_summaries
 
 __all__ = ['DURING', 'MetricsDuringTraining', 'during_metrics']
 
@@ -50,6 +54,7 @@ class MetricsDuringTraining(LoopCallback):
         self.every = every
         self.dims = tuple(int(d) for d in dims)
         self._last = -1
+        self._scored: list[dict[str, float]] = []
 
     def describe(self) -> Any:
         return {
@@ -82,7 +87,10 @@ class MetricsDuringTraining(LoopCallback):
         finally:
             net.train(was)
         loop.engine.record_values(step, {f'{DURING}{m}': [s[m] for s in scored] for m in METRICS})
-        self._last = step
+        self._last, self._scored = step, scored
+
+    def on_fit_start(self, loop: TrainLoop) -> None:
+        self._last, self._scored = -1, []  # a callback reused for another fit scores that fit afresh
 
     def on_step_end(self, loop: TrainLoop) -> None:
         if loop.engine.global_step % self.every == 0:
@@ -90,6 +98,7 @@ class MetricsDuringTraining(LoopCallback):
 
     def on_fit_end(self, loop: TrainLoop) -> None:
         self._record(loop)
+        write_summaries(loop.engine.loggers, [verdict_summary(s) for s in self._scored])
 
 
 def during_metrics(run: RunResult) -> pd.DataFrame:

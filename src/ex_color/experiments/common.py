@@ -18,6 +18,8 @@ from ex_color.model import CNColorMLP
 from ex_color.seed import set_deterministic_mode
 from ex_color.training import FitResult, fit
 from ex_color.training.engine import Engine
+from ex_color.training.run_record import member_record
+from ex_color.training.specs import MemberSpec
 from mini.temporal.dopesheet import Dopesheet
 
 __all__ = [
@@ -64,11 +66,22 @@ def train_model(
     progress: bool = True,
     **fit_kwargs,
 ) -> FitResult:
-    """Seed everything, build the model and data, and fit. The data factory receives the seed."""
+    """Seed everything, build the model and data, and fit. The data factory receives the seed. The
+    wandb run is named ``<run_name> · seed-<seed>`` and records the seed, shape, steps and schedule."""
     set_deterministic_mode(seed)
     model = CNColorMLP(k_bottleneck, n_nonlinear=n_nonlinear)
     train_data, val_data = make_data(seed)
     engine = Engine(model, dopesheet, nn.MSELoss(), regularizers)
+    record = member_record(
+        MemberSpec(seed),
+        run=run_name,
+        recipe=run_name,
+        steps=max_steps if max_steps is not None else engine.schedule.steps,
+        k_bottleneck=k_bottleneck,
+        n_nonlinear=n_nonlinear,
+        regularizers=regularizers,
+        dopesheet=dopesheet,
+    )
     return fit(
         engine,
         train_data,
@@ -78,6 +91,7 @@ def train_model(
         max_steps=max_steps,
         wandb_mode=wandb_mode,
         progress=progress,
+        record=record,
         **fit_kwargs,
     )
 

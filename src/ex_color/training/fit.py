@@ -12,7 +12,8 @@ What it settles so notebooks need not:
 * one progress bar for the whole fit;
 * tracking: a wandb run for one member, or a `MemberWandbLogger` (one wandb run per member, grouped)
   for many, in the mode `wandb_access.wandb_mode` resolves, finished when the fit ends, also when it
-  raises (with exit code 1), so re-running a cell starts fresh;
+  raises (with exit code 1), so re-running a cell starts fresh; a one-member run takes its name,
+  group and config from ``record=`` (`run_record.member_record`: seed, shape, steps, schedule);
 * label accounting (`LabelCounts`), logged per epoch and summarised in one log line;
 * checkpoints: ``save_checkpoint=path`` writes one when the fit stops (at `max_steps` or the end),
   ``resume_from=path`` continues from one, bitwise as if the fit had never stopped.
@@ -38,6 +39,7 @@ from ex_color.training.engine import Engine
 from ex_color.training.loop import LoopCallback, TrainLoop
 from ex_color.training.optim import MemberAdam
 from ex_color.training.records import describe_config
+from ex_color.training.run_record import RunRecord
 from ex_color.training.tracking import MemberLogger, MemberWandbLogger, finished_run, make_logger
 from utils.progress.display import Progress
 
@@ -113,6 +115,7 @@ def fit(
     save_checkpoint_to: str | Path | None = None,
     keep_checkpoint: bool = False,
     resume_from: str | Path | dict[str, Any] | None = None,
+    record: RunRecord | None = None,
 ) -> FitResult:
     """Train `module` for `max_steps` steps (default: the length of its schedule).
 
@@ -120,9 +123,15 @@ def fit(
     ``log_metrics(metrics, step)``, and ``log_members`` for a `MemberLogger`. `save_checkpoint_to`
     writes the loop's checkpoint when the fit stops; `keep_checkpoint` returns it in the result;
     `resume_from` (a path, or a checkpoint dict) continues a stopped fit. `progress` may be a
-    `Progress` bar to draw into (its sink decides where).
+    `Progress` bar to draw into (its sink decides where). `record` names a one-member fit's wandb run
+    and gives its group and config (default: named `run_name`, no group, the engine's description).
     """
     engine = module if isinstance(module, Engine) else module.engine
+    if record is not None and (logger is not None or engine.n_members != 1):
+        raise ValueError(
+            f'fit: record= describes the run fit starts for one member; this fit has '
+            f'{"a logger of its own" if logger is not None else f"{engine.n_members} members"}'
+        )
     steps = engine.schedule.steps if max_steps is None else positive_int('max_steps', max_steps)
     positive_int('val_every_n_epochs', val_every_n_epochs)
     positive_int('log_every_n_steps', log_every_n_steps)
@@ -160,7 +169,7 @@ def fit(
     ok = False
     with finished_run() as run, fast_cpu_math(threads):
         if logger is None:  # inside: a run started here is finished whatever happens
-            logger = _default_logger(engine, run_name, project, wandb_mode)
+            logger = _default_logger(engine, run_name, project, wandb_mode, record)
         engine.loggers = [logger]
         names = engine.member_names
         shown = ', '.join(names) if len(names) <= 4 else f'{names[0]}, {names[1]}, …, {names[-1]}'
@@ -168,7 +177,8 @@ def fit(
             'Training %d member%s for %d steps: %s', len(names), '' if len(names) == 1 else 's', steps, shown
         )
         try:
-            logger.log_hyperparams(describe_config(engine))
+            # the record's richer entries (a term's settings, not only its class) win over the engine's
+            logger.log_hyperparams(describe_config(engine) | (dict(record.config) if record else {}))
             loop.run()
             _log_labels(loop, logger)
             ok = True
@@ -197,9 +207,13 @@ def fit(
     )
 
 
-def _default_logger(engine: Any, run_name: str, project: str, wandb_mode: str | None) -> Any:
+def _default_logger(
+    engine: Any, run_name: str, project: str, wandb_mode: str | None, record: RunRecord | None
+) -> Any:
     if engine.n_members == 1:
-        return make_logger(run_name, project, mode=wandb_mode)
+        if record is None:
+            return make_logger(run_name, project, mode=wandb_mode)
+        return make_logger(record.name, project, mode=wandb_mode, config=record.config, group=record.group)
     return MemberWandbLogger(
         [f'{run_name} · {name}' for name in engine.member_names],
         group=run_name,

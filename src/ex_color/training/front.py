@@ -148,6 +148,7 @@ def _run_settings(recipe: Recipe, settings: RunSettings, run_name: str) -> dict[
         'k_bottleneck': recipe.k_bottleneck,
         'n_nonlinear': recipe.n_nonlinear,
         'run_name': run_name,
+        'recipe': recipe.name,
         'project': recipe.project,
         'max_steps': settings.steps_limit,
         'val_every_n_epochs': settings.val_every_n_epochs,

@@ -41,6 +41,7 @@ from ex_color.training.engine import Engine
 from ex_color.training.fit import fit, positive_int, resolve_device
 from ex_color.training.loop import LoopCallback
 from ex_color.training.results import MemberResult, RunResult, save_member_files
+from ex_color.training.run_record import member_record
 from ex_color.training.schedule import Schedule
 from ex_color.training.shards import train_sharded
 from ex_color.training.specs import MakeData, MemberSpec, check_specs
@@ -84,13 +85,15 @@ def train_members(
     resume_from: str | Path | dict[str, Any] | None = None,
     keep_checkpoint: bool = False,
     wandb_dir: str | Path | None = None,
+    recipe: str | None = None,
 ) -> RunResult:
     """Train every member in one run of the engine (see the module docstring).
 
     `save_checkpoint_to` writes the run's checkpoint when it stops (at `max_steps` or the end);
     `resume_from` continues from one (a path or the dict), refused unless it is this run's;
     `keep_checkpoint` returns it in the result (shards send theirs to the parent that way).
-    `wandb_dir` is where wandb run folders go (default: `tracking.local_wandb_dir`).
+    `wandb_dir` is where wandb run folders go (default: `tracking.local_wandb_dir`); `recipe` names
+    the recipe in each member's run config (default: `run_name`; see `run_record.member_record`).
     """
     specs = check_specs(members)
     positive_int('workers', workers)
@@ -165,14 +168,25 @@ def train_members(
     engine = Engine(net, schedule, nn.MSELoss(), regularizers, member_names=names)
     train_batches = StackedBatches(train_sets, role='training')
     val_batches = StackedBatches([v for v in val_sets if v is not None], role='validation') if n_val else None
+    records = [
+        member_record(
+            s,
+            run=run_name,
+            recipe=recipe or run_name,
+            steps=max_steps if max_steps is not None else schedule.steps,
+            k_bottleneck=k_bottleneck,
+            n_nonlinear=n_nonlinear,
+            regularizers=regularizers,
+            dopesheet=dopesheet,
+            unscheduled=unscheduled,
+        )
+        for s in specs
+    ]
     logger = MemberWandbLogger(
-        [f'{run_name} · {name}' for name in names],
+        [r.name for r in records],
         group=run_name,
         project=project,
-        configs=[
-            {**s.describe(), 'member': name, 'k_bottleneck': k_bottleneck, 'n_nonlinear': n_nonlinear}
-            for s, name in zip(specs, names, strict=True)
-        ],
+        configs=[r.config for r in records],
         job_type=job_type,
         tags=tags,
         mode=wandb_mode,

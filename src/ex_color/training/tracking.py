@@ -1,10 +1,18 @@
 """Experiment tracking with Weights & Biases: the runs, their loggers, and their files.
 
 One wandb run per member: `make_logger` for a single model (a `WandbLogger` over a run started
-here), `MemberWandbLogger` for a stack (one run per member, grouped). `finished_run` finishes the
-active run when a fit ends, also when it raises. Offline runs are written under the repository's
-ignored ``wandb/`` folder and can be uploaded later with ``wandb sync wandb/offline-run-*``; a remote
-shard's offline runs travel back packed (`pack_runs`, `unpack_runs`).
+here), `MemberWandbLogger` for a stack (one run per member, grouped). Each run is started with its
+member's name, group and config (`ex_color.training.run_record.member_record` says what they hold).
+`finished_run` finishes the active run when a fit ends, also when it raises. Offline runs are written
+under the repository's ignored ``wandb/`` folder and can be uploaded later with
+``wandb sync wandb/offline-run-*``; a remote shard's offline runs travel back packed (`pack_runs`,
+`unpack_runs`).
+
+**Summaries.** What is known only when a fit ends (a callback's final scores, pass or fail) goes
+into each member's run summary through `write_summaries(loop.engine.loggers, per_member)`, called
+by any loop callback from `on_fit_end`, while the runs are still open. Training never imports
+evaluation: the callback (in whatever layer) computes the values; this module only writes them.
+A logger that keeps no run summaries (a plain ``log_metrics`` logger) is passed over.
 
 Deliberately not here: which mode a run takes and whether the server answers
 (`ex_color.training.wandb_access`).
@@ -14,7 +22,8 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator, Mapping, Sequence
+import sys
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,8 +90,17 @@ def wandb_dir() -> Path:
     return project_root()
 
 
-def make_logger(name: str, project: str, *, mode: str | None = None, save_dir: Path | None = None):
-    """A `WandbLogger` over a run started now, in the resolved mode (finish it with `finished_run`)."""
+def make_logger(
+    name: str,
+    project: str,
+    *,
+    mode: str | None = None,
+    save_dir: Path | None = None,
+    config: Mapping[str, Any] | None = None,
+    group: str | None = None,
+):
+    """A `WandbLogger` over a run started now, in the resolved mode, with `config` and in `group`
+    (finish it with `finished_run`)."""
     from lightning.pytorch.loggers import WandbLogger
 
     resolved = tracking_mode(mode)
@@ -97,6 +115,8 @@ def make_logger(name: str, project: str, *, mode: str | None = None, save_dir: P
     run = wandb.init(
         name=name,
         project=project or None,
+        group=group or None,
+        config=dict(config) if config is not None else None,
         dir=str(directory),
         mode=resolved,
         settings=wandb.Settings(silent=True),
@@ -113,6 +133,48 @@ class MemberLogger:
 
     def log_members(self, metrics: Sequence[dict[str, float]], step: int) -> None:
         raise NotImplementedError
+
+    def summarize_members(self, summaries: Sequence[Mapping[str, Any]]) -> None:
+        """Final values of every member (one mapping each, in member order) for its run's summary.
+        A member logger that keeps no summaries takes them and writes nothing (this default)."""
+
+
+def write_summaries(loggers: Iterable[Any], summaries: Sequence[Mapping[str, Any]]) -> None:
+    """Put each member's final values (`summaries`, in member order) into the summary of its run, in
+    every logger of `loggers` (an engine's) that keeps runs: a `MemberLogger`, or the `WandbLogger` of
+    a one-model fit (`make_logger`). Call it from a loop callback's ``on_fit_end``: the runs finish
+    when the fit does. Other loggers are passed over (see the module docstring)."""
+    if isinstance(summaries, Mapping) or not isinstance(summaries, Sequence):
+        raise TypeError(
+            f'write_summaries: summaries must be a sequence of mappings, one per member, got {type(summaries).__name__}'
+        )
+    for i, values in enumerate(summaries):
+        if not isinstance(values, Mapping):
+            raise TypeError(f'write_summaries: summaries[{i}] must be a mapping, got {type(values).__name__}')
+        bad = [k for k in values if not isinstance(k, str) or not k]
+        if bad:
+            raise ValueError(f'write_summaries: summaries[{i}] has keys that are not names: {bad!r}')
+    for logger in loggers:
+        if isinstance(logger, MemberLogger):
+            logger.summarize_members(summaries)
+            continue
+        run = _wandb_run(logger)
+        if run is None:
+            continue
+        if len(summaries) != 1:
+            raise ValueError(
+                f"write_summaries: {len(summaries)} summaries for a one-model fit's run ({type(logger).__name__})"
+            )
+        run.summary.update(dict(summaries[0]))
+
+
+def _wandb_run(logger: Any) -> Any:
+    """The run of a Lightning `WandbLogger` (what `make_logger` returns), else None."""
+    # No WandbLogger exists unless Lightning's loggers were imported; a plain logger costs no import.
+    lightning_loggers = sys.modules.get('lightning.pytorch.loggers')
+    if lightning_loggers is None or not isinstance(logger, lightning_loggers.WandbLogger):
+        return None
+    return logger.experiment
 
 
 @dataclass
@@ -145,7 +207,12 @@ def finished_run() -> Iterator[RunInfo]:
     finally:
         run = wandb.run
         offline = False
-        if run is not None and not isinstance(run, wandb.sdk.lib.RunDisabled):
+        # a disabled run (a `NoopRun` in wandb 0.31, `RunDisabled` in older ones) has a made-up folder and id
+        disabled = (
+            isinstance(run, wandb.sdk.lib.RunDisabled)
+            or getattr(getattr(run, 'settings', None), 'mode', None) == 'disabled'
+        )
+        if run is not None and not disabled:
             info.run_dir = Path(run.dir).parent if getattr(run, 'dir', None) else None
             info.run_id = run.id
             offline = run.settings.mode == 'offline'
@@ -162,7 +229,7 @@ class MemberWandbLogger(MemberLogger):
     Runs start on first use, in the resolved mode, and finish when the fit finalises the logger:
     with exit code 0 after a successful fit, 1 after a failed or interrupted one. Metrics that are
     not per member (means over members that callbacks log) are not written: each member's run holds
-    that member's own values.
+    that member's own values. `summarize_members` writes final values into each run's summary.
     """
 
     def __init__(
@@ -185,13 +252,17 @@ class MemberWandbLogger(MemberLogger):
         self.mode = tracking_mode(mode)
         self._save_dir = save_dir or local_wandb_dir()
         self.runs: list[Any] = []
+        self._finished = False
 
     @property
     def name(self) -> str:
         return self.group
 
     def _start(self) -> None:
-        if self.runs or self.mode == 'disabled':
+        if self.runs:
+            return
+        self._finished = False  # a logger reused for another fit starts new runs
+        if self.mode == 'disabled':
             return
         import wandb
 
@@ -224,11 +295,26 @@ class MemberWandbLogger(MemberLogger):
             if values:
                 run.log({**values, 'trainer/global_step': step}, step=step)
 
+    def summarize_members(self, summaries: Sequence[Mapping[str, Any]]) -> None:
+        if len(summaries) != len(self.names):
+            raise ValueError(
+                f'MemberWandbLogger ({self.group}): {len(summaries)} summaries for {len(self.names)} members'
+            )
+        if self._finished:
+            raise RuntimeError(
+                f'MemberWandbLogger ({self.group}): the runs have finished; write summaries from a '
+                "callback's on_fit_end, before the fit finalises its logger"
+            )
+        self._start()
+        for run, values in zip(self.runs, summaries, strict=False):
+            run.summary.update(dict(values))
+
     def finalize(self, status: str) -> None:
         code = 0 if status == 'success' else 1
         for run in self.runs:
             run.finish(exit_code=code)
         self.runs = []
+        self._finished = True
 
     @property
     def save_dir(self) -> str:
