@@ -123,11 +123,16 @@ def _remove_orphaned_stages(stage_root: Path) -> None:
 
 
 def kernelspec_metadata(name: str) -> dict[str, str]:
-    """`metadata.kernelspec` as JupyterLab writes it for kernel `name` (nbclient's kernel-spec lookup)."""
-    from jupyter_client.kernelspec import KernelSpecManager
+    """`metadata.kernelspec` as JupyterLab writes it for ipykernel's kernel `name` (the spec ipykernel
+    installs, which nbclient runs and JupyterLab reads back)."""
+    from ipykernel.kernelspec import KERNEL_NAME, get_kernel_dict
 
-    spec = KernelSpecManager().get_kernel_spec(name)
-    return {'display_name': spec.display_name, 'language': spec.language, 'name': name}
+    if name != KERNEL_NAME:
+        raise ValueError(
+            f"kernelspec_metadata: only ipykernel's {KERNEL_NAME!r} kernel is known, got {name!r}"
+        )
+    spec = get_kernel_dict()
+    return {'display_name': spec['display_name'], 'language': spec['language'], 'name': name}
 
 
 def run_notebook(path: Path, *, smoke: bool = False, echo: bool = True, out_dir: Path | None = None) -> Path:
