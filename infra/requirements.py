@@ -42,6 +42,13 @@ from packaging.version import InvalidVersion, Version
 log = logging.getLogger(__name__)
 
 DEV_TOOLS = frozenset({'pytest', 'hypothesis', 'ruff'})
+NOTEBOOK_ONLY = frozenset({
+    'ipython', 'ipykernel', 'nbclient', 'nbformat', 'nbconvert', 'jinja2', 'tabulate', 'optuna', 'sqlalchemy'
+})  # fmt: skip
+"""Direct dependencies that only the notebook side uses (the kernel, the runner, the site, the tables'
+Markdown, the search's study): a container that trains members never imports them, so
+`image_requirements` leaves them, and whatever only they need, out of the image (a test trains a
+shard with them blocked)."""
 """Canonical names that never belong in a runtime image, even when something depends on them."""
 
 
@@ -75,6 +82,17 @@ def freeze(*packages: str, all: bool = False) -> list[str]:  # noqa: A002 - matc
     pins = {name: f'{dist.metadata["Name"]}=={public_version(dist.version)}' for name, dist in dists.items()}
     log.debug('Pinned %d distributions', len(pins))
     return sorted(pins.values(), key=str.lower)
+
+
+def image_requirements() -> list[str]:
+    """Pins for a remote training image: the runtime closure of `freeze(all=True)` less `NOTEBOOK_ONLY`
+    and what only they need (a package they share with the rest, e.g. jinja2 for torch, stays)."""
+    root = project_distribution()
+    root_name = canonicalize_name(root.metadata['Name'])
+    kept = [r for r in _requirements(root) if canonicalize_name(r.name) not in NOTEBOOK_ONLY]
+    dists = closure(kept, requirer=root_name, drop=DEV_TOOLS | {root_name}).dists
+    pins = [f'{dist.metadata["Name"]}=={public_version(dist.version)}' for dist in dists.values()]
+    return sorted(pins, key=str.lower)
 
 
 def project_packages() -> list[str]:

@@ -18,7 +18,7 @@ from mini.experiment.backend import (
 from mini.experiment.checkpoints import CheckpointError, CheckpointStore, slugify
 from mini.experiment.experiment import Experiment, Session
 from mini.experiment.guards import Guard, Guards
-from mini.experiment.image import PythonImage
+from mini.experiment.image import CPU_TORCH_INDEX, PythonImage
 from mini.experiment.remote import RemoteCall, ThitherSpec
 
 __all__ = [
@@ -31,6 +31,7 @@ __all__ = [
     'Guard',
     'Guards',
     'ModalAuthError',
+    'CPU_TORCH_INDEX',
     'PythonImage',
     'RemoteCall',
     'Session',
