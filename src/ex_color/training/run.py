@@ -168,6 +168,11 @@ def train_members(
     engine = Engine(net, schedule, nn.MSELoss(), regularizers, member_names=names)
     train_batches = StackedBatches(train_sets, role='training')
     val_batches = StackedBatches([v for v in val_sets if v is not None], role='validation') if n_val else None
+    if max_steps is not None and (
+        isinstance(max_steps, bool) or not isinstance(max_steps, int) or max_steps < 1
+    ):
+        # checked before the members' records and wandb runs are made (fit checks it again)
+        raise ValueError(f'max_steps must be an int >= 1, got {max_steps!r}')
     records = [
         member_record(
             s,
