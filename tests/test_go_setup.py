@@ -8,13 +8,13 @@ second, and without a network. `FAIL_ON` makes the fake venv's python fail a mat
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
+from tests.go_fakes import lock_torch_pin, logged_calls, project_with_fake_python, run_go
 from utils.paths import project_root
 
 ROOT = project_root()
@@ -40,32 +40,18 @@ echo 3.11.9
 
 @pytest.fixture
 def project(tmp_path) -> Path:
-    for name in ('go', 'pyproject.toml', 'requirements.lock'):
-        shutil.copy2(ROOT / name, tmp_path / name)
-    fake = tmp_path / 'fake-python'
-    fake.write_text(FAKE_PYTHON)
-    fake.chmod(0o755)
-    return tmp_path
+    return project_with_fake_python(tmp_path, FAKE_PYTHON)
 
 
 def go_setup(project: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith('EX_COLOR_')}
-    full_env = {**clean, 'PYTHON': str(project / 'fake-python'), 'FAIL_ON': '', **env}
-    return subprocess.run(
-        [BASH, str(project / 'go'), 'setup', *args], env=full_env, capture_output=True, text=True, timeout=60
-    )
+    return run_go(project, 'setup', *args, drop_env=('EX_COLOR_',), **{'FAIL_ON': '', **env})
 
 
 def calls(project: Path) -> list[str]:
-    log = project / '.venv' / 'calls.log'
-    return log.read_text().splitlines() if log.exists() else []
+    return logged_calls(project / '.venv')
 
 
-def torch_pin(project: Path) -> str:
-    line = next(
-        x for x in (project / 'requirements.lock').read_text().splitlines() if x.startswith('torch==')
-    )
-    return line.split()[0]
+torch_pin = lock_torch_pin
 
 
 def test_a_fresh_setup_installs_torch_then_the_lock_then_the_project(project):
