@@ -77,7 +77,7 @@ torch_spec() {
   # The torch a venv gets first: EX_COLOR_TORCH_SPEC, else the lock's pin, else pyproject's floor.
   local torch="${EX_COLOR_TORCH_SPEC:-}"
   [[ -n "$torch" || ! -f "$LOCK" ]] || torch="$(grep -i -m1 '^torch==' "$LOCK" | sed 's/[[:space:]].*//')"
-  echo "${torch:-torch>=2.6}"
+  echo "${torch:-torch>=2.13}"
 }
 
 stamp_text() {
@@ -130,7 +130,7 @@ install() {
   "$PY" -m pip install -q --upgrade pip >&2
   # Torch first: an unpinned torch pulled in as a dependency would be a multi-GB CUDA build. The
   # lock's pin (2.13.0) lies on this machine's disk as a CPU build; elsewhere pip fetches it from PyPI.
-  "$PY" -m pip install -q "$(torch_spec)" >&2 || { unlocked && "$PY" -m pip install -q 'torch>=2.6' >&2; }
+  "$PY" -m pip install -q "$(torch_spec)" >&2 || { unlocked && "$PY" -m pip install -q 'torch>=2.13' >&2; }
   if unlocked; then
     # newest of everything else, torch held at the build just installed
     local held

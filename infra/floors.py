@@ -14,7 +14,7 @@ Design decisions:
   installed together are a resolver error instead. A floor that is yanked or has no wheel for this
   Python is raised to the oldest release that installs (scipy 1.11.0 is yanked: the floor is 1.11.1).
 - A floor is compared with the installed version as a PEP 440 version, so `wandb>=0.19` is met by
-  `0.19.0` and `torch>=2.6` by the CPU build `2.13.0+cpu`. Anything but equality (torch aside) fails
+  `0.19.0` and `torch>=2.13` by the CPU build `2.13.0+cpu`. Anything but equality (torch aside) fails
   `check`: the venv is then not the one the floors describe.
 - torch is `HELD`: `./go test --oldest`, like `./go setup`, installs the lock's torch (a CPU build on
   this machine's disk) before the resolver runs, because torch's oldest allowed release would be a
