@@ -6,9 +6,9 @@ A headless Chromium, driven by Playwright, opens JupyterLab as `./go lab` starts
 file declares (read from the file's header, not from the page). No output may show markup as text.
 A screenshot of the opened notebook is kept in the test's folder (named in any failure message).
 
-One known fault is recorded as a strict xfail, so it turns into a failure once it is fixed and its
-marker has to go: a trusted notebook's figures do not load. (A notebook opening marked as modified was
-the other: `utils.nbrun` now writes the kernel spec JupyterLab would.)
+Two faults this test found are fixed and guarded here: a notebook opened marked as modified
+(`utils.nbrun` now writes the kernel spec JupyterLab would), and a trusted notebook's figures did not
+load (a `<picture>`'s srcset is not resolved by JupyterLab; figures are now one `<img>`).
 
 Skipped with the reason where JupyterLab (the lab extra, which CI does not install), playwright (the
 dev extra) or Chromium is missing. Like tests/test_site.py, it drives Debian's Chromium
@@ -172,21 +172,14 @@ def test_opening_ex_2_10_leaves_it_unmodified(opened):
     assert not dirty, f'opened and untouched, yet marked modified: {dirty} (screenshot: {opened.screenshot})'
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason='a trusted output keeps its <picture>, whose <source srcset="../large-assets/…"> JupyterLab '
-    'does not resolve (it resolves src attributes only), so the browser asks /lab/tree/large-assets/… '
-    'and gets no image',
-)
 def test_every_figure_loads_once_ex_2_10_is_trusted(tmp_path, chromium):
     # A notebook is trusted once the user has run it and saved it in JupyterLab, and a cell's fresh
-    # output is trusted at once: neither is sanitised, so the <picture> reaches the page as written.
+    # output is trusted at once: neither is sanitised, so the markup reaches the page as written.
     # Signing the notebook's content in the test's own signature store trusts it; the file is untouched.
     NotebookNotary(data_dir=str(notary_dir(tmp_path))).sign(nbformat.read(EX_2_10, as_version=4))
     problems = []
     with running_lab(tmp_path) as lab:
-        for scheme in ('light', 'dark'):  # the <source> a browser picks follows its colour scheme
+        for scheme in ('light', 'dark'):  # a <picture> would pick its <source> by colour scheme
             page = chromium.new_page(viewport=VIEWPORT, color_scheme=scheme)
             try:
                 opened = open_ex_2_10(page, lab, tmp_path / f'lab-ex-2.10-trusted-{scheme}.png')

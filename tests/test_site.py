@@ -63,6 +63,14 @@ def picture(stem: str, prefix: str = '') -> str:
     )
 
 
+def notebook_figure(stem: str, prefix: str = '') -> str:
+    """A figure as a notebook output holds it (`displayer_mpl`): the light `<img>`, the dark URL beside."""
+    return (
+        f'<img src="{prefix}large-assets/{stem}.png?v=l" data-dark-src="{prefix}large-assets/{stem}.dark.png?v=d" '
+        'alt="a figure">'
+    )
+
+
 def tiny_project(root: Path) -> tuple[Path, Path]:
     """A README and one notebook, as this repository lays them out; returns (readme, notebook)."""
     (root / 'large-assets').mkdir(parents=True)
@@ -80,7 +88,7 @@ def tiny_project(root: Path) -> tuple[Path, Path]:
     )
     notebook = root / 'notebooks' / 'ex-1-demo.ipynb'
     outputs = [
-        new_output('display_data', data={'text/html': picture('fig', '../'), 'text/plain': 'fig'}),
+        new_output('display_data', data={'text/html': notebook_figure('fig', '../'), 'text/plain': 'fig'}),
         new_output('display_data', data={'image/png': base64.b64encode(png()).decode(), 'text/plain': 'p'}),
     ]
     nb = new_notebook(

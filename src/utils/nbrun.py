@@ -19,7 +19,7 @@
   printed text and logs on stdout, other displays as one line each, and progress bars, which the
   kernel draws as HTML updated in place, as one status line on stderr from their text form: redrawn
   in place on a terminal, a plain line every few seconds (and the last one) in a log.
-* A run fails if any cell raises or if a ``<picture>`` in the outputs points at a figure file that
+* A run fails if any cell raises or if a figure in the outputs (an `<img>` or `<picture>`) points at a file that
   does not exist.
 """
 
@@ -42,7 +42,7 @@ from utils.progress.relay import KernelRelay
 STAGE_FOLDER = '.nbrun-stage'  # git-ignored; under the root so staged figures move by rename
 BACKEND_ENV = 'EX_COLOR_BACKEND'  # mini.experiment.backend reads it; utils does not import mini
 
-PICTURE_SRC = re.compile(r'(?:srcset|src)="([^"?]+)(?:\?[^"]*)?"')
+PICTURE_SRC = re.compile(r'(?:srcset|src|data-dark-src)="([^"?]+)(?:\?[^"]*)?"')
 
 
 def find_notebook(nbid: str, folder: Path | None = None) -> Path:
@@ -69,13 +69,14 @@ def _natural_key(path: Path) -> list[str | int]:
 
 
 def picture_files(nb: Any, cwd: Path) -> list[Path]:
-    """Every file a `<picture>` output refers to, resolved against the notebook's folder."""
+    """Every file a figure output (`displayer_mpl`'s `<img data-dark-src>`, or a `<picture>`) refers
+    to, resolved against the notebook's folder."""
     found = []
     for cell in nb.cells:
         for output in cell.get('outputs', []):
             html = output.get('data', {}).get('text/html', '')
             html = ''.join(html) if isinstance(html, list) else html
-            if '<picture' in html:
+            if '<picture' in html or 'data-dark-src=' in html:
                 found += [(cwd / m).resolve() for m in PICTURE_SRC.findall(html)]
     return found
 

@@ -1,4 +1,4 @@
-"""`displayer_mpl`: render a matplotlib figure in light and dark variants and show it as `<picture>`.
+"""`displayer_mpl`: render a matplotlib figure in light and dark variants and show it as an `<img>`.
 
 Usage (the figure factory may take a `theme` keyword; that is detected from its signature):
 
@@ -15,6 +15,11 @@ Design decisions:
   refers to the files by paths relative to the working directory, which is where Jupyter resolves them.
 - The `?v=` cache buster is a hash of each file's bytes, so re-running an unchanged figure reproduces
   the notebook output exactly. There is no sleep anywhere.
+- The output is one `<img>` of the light variant carrying the dark one's URL in ``data-dark-src``,
+  not a `<picture>`: JupyterLab resolves an output's ``src`` against the notebook's folder but not a
+  `<source>`'s ``srcset``, so a `<picture>` in a trusted output (a cell just run, or a notebook
+  saved in the lab) showed a broken image. The site (`utils.nb.site`) turns ``data-dark-src`` back
+  into a `<picture>` whose dark source follows the reader's colour scheme.
 - `{title}` in the alt text is replaced by the figure's suptitle (plain substitution, so other braces in
   the text are left alone). The output's text/plain form is the alt text.
 - Without a running IPython kernel, `display` just prints the alt text; files are written either way.
@@ -83,7 +88,7 @@ class RenderedFigure:
     """Absolute path of each written file: the PNGs by variant ('light', 'dark'), vector copies by
     format ('pdf', 'svg')."""
     html: str
-    """The `<picture>` element that was displayed."""
+    """The `<img>` element that was displayed (light variant; the dark one's URL in ``data-dark-src``)."""
     alt_text: str
     """Alt text after `{title}` substitution (also the output's text/plain form)."""
 
@@ -193,17 +198,11 @@ def _variant_path(path: Path, variant: str) -> Path:
     return path if variant == 'light' else path.with_name(f'{path.stem}.{variant}{path.suffix}')
 
 
-def _picture_html(urls: dict[str, str], alt_text: str) -> str:
+def _figure_html(urls: dict[str, str], alt_text: str) -> str:
     def attr(text: str) -> str:
         return html.escape(text, quote=True)
 
-    return (
-        '<picture>'
-        f'<source media="(prefers-color-scheme: dark)" srcset="{attr(urls["dark"])}">'
-        f'<source media="(prefers-color-scheme: light)" srcset="{attr(urls["light"])}">'
-        f'<img src="{attr(urls["light"])}" alt="{attr(alt_text)}">'
-        '</picture>'
-    )
+    return f'<img src="{attr(urls["light"])}" data-dark-src="{attr(urls["dark"])}" alt="{attr(alt_text)}">'
 
 
 @dataclass
@@ -237,7 +236,7 @@ class FigureShow:
                 self._handle.update(Image(data=data))
 
     def finish(self) -> RenderedFigure:
-        """Render every variant, write the files, and display the `<picture>`."""
+        """Render every variant, write the files, and display the `<img>`."""
         from IPython.display import display
 
         if self.factory is None:
@@ -262,7 +261,7 @@ class FigureShow:
             for name in ('light', 'dark')
         }
         alt_text = self.alt_template.replace('{title}', rendered['light'][1])
-        out = FigureHTML(_picture_html(urls, alt_text), alt_text)
+        out = FigureHTML(_figure_html(urls, alt_text), alt_text)
         if self._handle is not None:
             self._handle.update(out)
         else:

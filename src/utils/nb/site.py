@@ -52,7 +52,7 @@ import nbformat
 from nbconvert import HTMLExporter
 
 from utils.atomic import replacing_dir
-from utils.nb.site_markup import keep_numbers_whole, make_exporter
+from utils.nb.site_markup import DARK_IMG, as_picture, keep_numbers_whole, make_exporter
 from utils.nb.site_math import TexError
 from utils.nb.site_theme import SITE_CSS, THEME_FILES
 from utils.nbrun import all_notebooks
@@ -190,6 +190,7 @@ def rewrite_links(
             return f' {DROPPED}'
         return f'{prefix}"{html.escape(new)}"'
 
+    body = DARK_IMG.sub(as_picture, body)  # notebook figures: their dark variant follows the reader's scheme
     body = URL_TAG.sub(lambda tag: URL_ATTR.sub(attribute, tag.group(0)), body)
     # a link whose target was dropped keeps its text and loses its tag
     body = LINK.sub(lambda a: a.group(1) if DROPPED in a.group(0) else a.group(0), body)

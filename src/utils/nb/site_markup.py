@@ -9,6 +9,10 @@
   ``<span class="site-num">`` that the stylesheet keeps on one line. Numbers are never rewritten:
   the text a notebook printed is the text the page shows, only its line breaks change.
 
+- A notebook figure is an `<img>` with its dark variant in ``data-dark-src`` (what JupyterLab shows
+  whether or not the notebook is trusted); `as_picture` makes it the `<picture>` that switches with
+  the reader's colour scheme.
+
 Deliberately not here: math inside HTML outputs (``$…$`` in a ``text/html`` output stays as
 written: nothing in them is math today, and guessing which dollar signs are would be worse), and
 numbers inside code, preformatted text and math, which already do not wrap or are not prose.
@@ -27,7 +31,15 @@ from nbconvert.preprocessors import ExtractOutputPreprocessor
 from utils.nb.site_math import TexError, tex_to_mathml
 from utils.nb.site_theme import PAGE_TEMPLATE
 
-__all__ = ['NUMBER_CLASS', 'MathMLRenderer', 'SiteExporter', 'keep_numbers_whole', 'make_exporter']
+__all__ = [
+    'DARK_IMG',
+    'NUMBER_CLASS',
+    'MathMLRenderer',
+    'SiteExporter',
+    'as_picture',
+    'keep_numbers_whole',
+    'make_exporter',
+]
 
 NUMBER_CLASS = 'site-num'
 """The class of the span that holds one number on one line (styled in `site_theme.SITE_CSS`)."""
@@ -116,3 +128,16 @@ def keep_numbers_whole(page_html: str) -> str:
     tail = page_html[at:]
     out.append(tail if verbatim else NUMBER.sub(wrap, tail))
     return ''.join(out)
+
+
+DARK_IMG = re.compile(r'<img\b([^>]*?)\sdata-dark-src="([^"]*)"([^>]*)>', re.IGNORECASE)
+"""A notebook figure (`displayer_mpl`): an `<img>` of the light variant with the dark one's URL."""
+
+
+def as_picture(match: re.Match[str]) -> str:
+    """A figure's `<img data-dark-src>` as the `<picture>` a browser switches by colour scheme."""
+    before, dark, after = match.groups()
+    return (
+        f'<picture><source media="(prefers-color-scheme: dark)" srcset="{dark}">'
+        f'<img{before}{after}></picture>'
+    )
