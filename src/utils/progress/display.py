@@ -109,11 +109,11 @@ class Sink(Protocol):
     def close(self, state: ProgressState) -> None: ...
 
 
-class TerminalLine:
-    """Redraws a single line in place with a carriage return; ends it with a newline on close."""
+class _SummaryLines:
+    """A sink writing each state's one-line summary to a line writer (`show(text)`, `end()`)."""
 
-    def __init__(self, stream: IO[str] | None = None) -> None:
-        self._line = RedrawnLine(stream)  # the stream is looked up at draw time (runners swap sys.stderr)
+    def __init__(self, line: RedrawnLine | PeriodicLines) -> None:
+        self._line = line
 
     def draw(self, state: ProgressState) -> None:
         self._line.show(state.summary())
@@ -123,7 +123,16 @@ class TerminalLine:
         self._line.end()
 
 
-class PlainLines:
+class TerminalLine(_SummaryLines):
+    """Redraws a single line in place with a carriage return; ends it with a newline on close."""
+
+    def __init__(self, stream: IO[str] | None = None) -> None:
+        super().__init__(
+            RedrawnLine(stream)
+        )  # the stream is looked up at draw time (runners swap sys.stderr)
+
+
+class PlainLines(_SummaryLines):
     """For a log: one plain line at the first draw, then at most every `every` s, and the final state."""
 
     def __init__(
@@ -133,14 +142,7 @@ class PlainLines:
         every: float = PLAIN_EVERY,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._lines = PeriodicLines(stream, every=every, clock=clock)
-
-    def draw(self, state: ProgressState) -> None:
-        self._lines.show(state.summary())
-
-    def close(self, state: ProgressState) -> None:
-        self.draw(state)
-        self._lines.end()
+        super().__init__(PeriodicLines(stream, every=every, clock=clock))
 
 
 class _Html:

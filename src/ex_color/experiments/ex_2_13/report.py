@@ -35,8 +35,7 @@ __all__ = ['ablated_red_markdown', 'goal_markdown', 'modes_markdown', 'race_mark
 
 def share(k: int, n: int) -> str:
     """``k/n`` as a percentage that never shows a non-zero count as 0 % (one decimal below 1 %)."""
-    x = k / n
-    return f'{x:.1%}' if 0 < x < 0.01 else f'{x:.0%}'
+    return _pct(k / n)
 
 
 def _pct(x: float) -> str:
