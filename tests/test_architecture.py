@@ -6,9 +6,9 @@ functions, which a run-time check would miss), with ``from package import name``
 module `name` when there is one. Three rules:
 
 * **Layers.** experiments > vis | search > evaluation > training > model | data | loss > mini > utils:
-  a module imports only from its own layer or those below. The model room's modules at the top of
-  `ex_color` (`model`, `surgery`, `capture`, `inference`, `erasure`, `intervention`, `runtime`,
-  `seed`) sit in the model layer; `callbacks` (the seed's Lightning callback) in training's.
+  a module imports only from its own layer or those below. The model room (`ex_color.model`), the
+  seed's paths that re-export from it (`ex_color.surgery`, `ex_color.inference`), `runtime` and `seed`
+  sit in the model layer; `callbacks` (the seed's Lightning callback) in training's.
 * **No cycles**, through packages' ``__init__`` modules included.
 * **No private names across modules**: ``from a import _name`` only within `a` itself.
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 import torch
 
-from ex_color.erasure import AblateDims, ProjectOut, erased, fit_leace
-from ex_color.intervention import BoundedFalloff, Suppression
 from ex_color.model import CNColorMLP
-from ex_color.surgery import ablate
-from ex_color.training.stacked import StackedColorMLP, StackedEdits
+from ex_color.model.edits import AblateDims, ProjectOut, erased, fit_leace
+from ex_color.model.intervention import BoundedFalloff, Suppression
+from ex_color.model.stacked import StackedColorMLP, StackedEdits
+from ex_color.model.surgery import ablate
 
 
 def models(n: int) -> list[CNColorMLP]:

@@ -6,7 +6,10 @@ from __future__ import annotations
 import pytest
 import torch
 
-from ex_color.erasure import (
+from ex_color.evaluation.probe import probe_balanced_accuracy
+from ex_color.experiments import ex_2_10, ex_2_12
+from ex_color.model import CNColorMLP
+from ex_color.model.edits import (
     ErasedBottleneck,
     LeaceEdit,
     ProjectOut,
@@ -15,9 +18,6 @@ from ex_color.erasure import (
     latents,
     mean_difference,
 )
-from ex_color.evaluation.probe import probe_balanced_accuracy
-from ex_color.experiments import ex_2_10, ex_2_12
-from ex_color.model import CNColorMLP
 from ex_color.training import train_members
 from tests.training_helpers import notebook_dopesheet
 

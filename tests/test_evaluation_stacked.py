@@ -36,7 +36,7 @@ def test_stacked_metrics_equal_one_model_at_a_time(trained, monkeypatch):
 def test_seed_metrics_stacks_plain_models_and_scores_others_one_by_one(trained):
     import copy
 
-    from ex_color.erasure import ErasedBottleneck
+    from ex_color.model.edits import ErasedBottleneck
 
     cubes = evaluation_cubes()
     plain = {m.spec.seed: m.model for m in trained}

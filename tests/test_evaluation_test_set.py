@@ -15,7 +15,7 @@ from ex_color.evaluation import (
     evaluate_cube,
 )
 from ex_color.model import CNColorMLP
-from ex_color.surgery import ablate
+from ex_color.model.surgery import ablate
 
 
 @pytest.fixture(scope='module')

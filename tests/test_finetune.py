@@ -6,12 +6,12 @@ from __future__ import annotations
 import pytest
 import torch
 
-from ex_color.erasure import ErasedBottleneck, ProjectOut, erased
 from ex_color.evaluation.cube import named_color_errors
 from ex_color.experiments import ex_2_12
 from ex_color.model import CNColorMLP
+from ex_color.model.edits import ErasedBottleneck, ProjectOut, erased
+from ex_color.model.surgery import ablate, ablation_mask
 from ex_color.seed import set_deterministic_mode
-from ex_color.surgery import ablate, ablation_mask
 from ex_color.training import MemberSpec
 from ex_color.training.finetune import FineTuneMember, fine_tune
 from mini.temporal.dopesheet import Dopesheet
@@ -133,8 +133,8 @@ def test_bad_frozen_masks_are_refused_naming_the_parameter():
 
 
 def test_a_stack_applies_affine_edits_in_one_product_with_the_same_map_as_each_edit_alone():
-    from ex_color.erasure import fit_leace
-    from ex_color.training.stacked import StackedEdits
+    from ex_color.model.edits import fit_leace
+    from ex_color.model.stacked import StackedEdits
 
     torch.manual_seed(0)
     z_fit = torch.nn.functional.normalize(torch.randn(300, 5), dim=-1)
@@ -160,7 +160,7 @@ def test_a_stack_applies_affine_edits_in_one_product_with_the_same_map_as_each_e
 
 
 def test_two_processes_fine_tune_each_member_as_one_does(tmp_path, monkeypatch):
-    from ex_color.erasure import fit_leace
+    from ex_color.model.edits import fit_leace
 
     monkeypatch.setenv('EX_COLOR_RUNS_DIR', str(tmp_path))  # no run cache shared between the two runs
     torch.manual_seed(5)
@@ -180,8 +180,8 @@ def test_two_processes_fine_tune_each_member_as_one_does(tmp_path, monkeypatch):
 
 
 def test_while_training_the_tracker_records_where_reds_latent_points_relative_to_the_anchor():
-    from ex_color.erasure import latents
     from ex_color.experiments import ex_2_10
+    from ex_color.model.edits import latents
     from ex_color.training import RunSettings, train
     from ex_color.training.finetune import ANGLE_METRIC, ColourErrors, colour_errors
 

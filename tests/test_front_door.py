@@ -238,7 +238,7 @@ def test_the_settings_backend_chooses_where_members_train_or_says_why_it_cannot(
 
 def test_fine_tuning_is_the_same_call_and_its_curves_come_back_from_the_cache(recipe, settings):
     from ex_color.experiments import ex_2_12
-    from ex_color.surgery import ablate, ablation_mask
+    from ex_color.model.surgery import ablate, ablation_mask
     from ex_color.training.finetune import ColourErrors, colour_errors
 
     trained = train(recipe, [0], settings).member(seed=0).model

@@ -17,9 +17,9 @@ from torch import Tensor, nn
 from ex_color.data.color_cube import ColorCube
 from ex_color.data.cyclic import arange_cyclic
 from ex_color.evaluation import evaluate_cube
-from ex_color.intervention import InterventionConfig
 from ex_color.model import CNColorMLP
 from ex_color.model.inference import infer
+from ex_color.model.intervention import InterventionConfig
 from ex_color.runtime import fast_cpu_math
 
 

@@ -8,12 +8,12 @@ import lightning as L
 import pytest
 import torch
 
-from ex_color.capture import capture
 from ex_color.evaluation import evaluate_cube
 from ex_color.experiments.common import evaluation_cubes
-from ex_color.inference import InferenceModule, infer
-from ex_color.intervention import BoundedFalloff, InterventionConfig, Suppression
-from ex_color.surgery import ablate, prune
+from ex_color.model.capture import capture
+from ex_color.model.inference_module import InferenceModule, infer
+from ex_color.model.intervention import BoundedFalloff, InterventionConfig, Suppression
+from ex_color.model.surgery import ablate, prune
 from ex_color.training import fit
 from tests.training_helpers import all_forward_hooks, data, module
 

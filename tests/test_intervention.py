@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
 
-from ex_color.intervention import BoundedFalloff, InterventionConfig, Suppression
+from ex_color.model.intervention import BoundedFalloff, InterventionConfig, Suppression
 
 E0 = (1, 0, 0, 0, 0)
 

@@ -5,7 +5,7 @@ import torch
 from torch import nn
 
 from ex_color.model import CNColorMLP
-from ex_color.surgery import ablate, find_links, prune
+from ex_color.model.surgery import ablate, find_links, prune
 
 
 @pytest.fixture

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import torch
 
-from ex_color.capture import capture
 from ex_color.loss import AxisAlignedSubspace, RegularizerConfig, Separate
 from ex_color.model import CNColorMLP
+from ex_color.model.capture import capture
 from ex_color.training import FixedBatches, RandomBatches, StackedBatches, StackedColorMLP
 from ex_color.training.results import RunResult
 from ex_color.training.run import train_members

@@ -39,9 +39,9 @@ from ex_color.evaluation.metrics import METRICS, THRESHOLDS, Threshold
 from ex_color.evaluation.numbers import g, median_interval
 from ex_color.evaluation.score_cache import ScoreCache
 from ex_color.model import CNColorMLP, L2Norm
+from ex_color.model.stacked import StackedColorMLP
+from ex_color.model.surgery import ablate
 from ex_color.runtime import fast_cpu_math
-from ex_color.surgery import ablate
-from ex_color.training.stacked import StackedColorMLP
 
 __all__ = [
     'METRICS',

@@ -35,8 +35,8 @@ from torch import nn
 
 from ex_color.data.color_cube import ColorCube
 from ex_color.data.colors import grays5, hsv2rgb, hues12
-from ex_color.intervention import InterventionConfig
 from ex_color.model.inference import infer
+from ex_color.model.intervention import InterventionConfig
 from ex_color.runtime import fast_cpu_math
 
 

@@ -42,13 +42,9 @@ __all__ = ['SCORING_SOURCES', 'ScoreCache', 'scoring_digest']
 
 SCORING_SOURCES = (
     'ex_color/evaluation',
-    'ex_color/model',
+    'ex_color/model',  # the model room: the model, its stacked form, capture, edits and surgery
     'ex_color/data',
-    'ex_color/training/stacked.py',
     'ex_color/runtime.py',
-    'ex_color/surgery.py',
-    'ex_color/capture.py',
-    'ex_color/intervention',
 )
 """The code a score depends on, relative to ``src/``."""
 

@@ -11,7 +11,7 @@ Design decisions:
   directly if the sign matters.
 - The cube is built once per scorer (RGB, `cube_subdivisions` evenly spaced points per axis including 0
   and 1; Ex 2.10.1 used 8 → 512 colours) and reused on every call.
-- The transform receives the caller's model and must not mutate it (`ex_color.surgery` functions
+- The transform receives the caller's model and must not mutate it (`ex_color.model.surgery` functions
   deep-copy); the scorer does not copy defensively, so an in-place transform is the caller's bug.
 
 Deliberately not done: no checkpoint loading, no logging, no choice among cubes.
@@ -30,7 +30,7 @@ from ex_color.data.color_cube import ColorCube
 from ex_color.evaluation.correlation import error_correlation
 from ex_color.evaluation.cube import evaluate_cube
 from ex_color.evaluation.test_set import normalize_tags
-from ex_color.intervention import InterventionConfig
+from ex_color.model.intervention import InterventionConfig
 
 
 def _identity(model: nn.Module) -> nn.Module:

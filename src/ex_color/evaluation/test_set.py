@@ -40,8 +40,8 @@ from torch import nn
 from ex_color.data.color_cube import ColorCube
 from ex_color.data.cyclic import arange_cyclic
 from ex_color.evaluation.cube import evaluate_cube, named_color_table
-from ex_color.intervention import InterventionConfig
 from ex_color.model.inference import infer
+from ex_color.model.intervention import InterventionConfig
 
 
 def normalize_tags(tags: Iterable[str], argument: str = 'tags') -> tuple[str, ...]:

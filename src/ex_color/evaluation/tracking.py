@@ -29,9 +29,9 @@ from ex_color.data.color_cube import ColorCube
 from ex_color.evaluation.ablation import stack_metrics
 from ex_color.evaluation.metrics import METRICS
 from ex_color.evaluation.run_summary import verdict_summary
+from ex_color.model.stacked import StackedColorMLP
 from ex_color.training.loop import LoopCallback, TrainLoop
 from ex_color.training.results import RunResult
-from ex_color.training.stacked import StackedColorMLP
 from ex_color.training.tracking import write_summaries
 
 __all__ = ['DURING', 'MetricsDuringTraining', 'during_metrics']

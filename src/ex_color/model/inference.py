@@ -2,7 +2,7 @@
 
 It runs the model in eval mode under `torch.inference_mode`, on one torch thread
 (`ex_color.runtime.fast_cpu_math`), on the whole tensor at once, and returns reconstruction and
-latents. No Trainer is built; `ex_color.inference.InferenceModule` is the same as a Lightning module,
+latents. No Trainer is built; `ex_color.model.inference_module.InferenceModule` is the same as a Lightning module,
 for the seed's ``trainer.predict`` over a dataloader.
 
 Interventions rewrite a layer's output; capture hooks are registered *after* the interventions, so
@@ -29,8 +29,8 @@ from typing import NamedTuple
 import torch
 from torch import Tensor, nn
 
-from ex_color.capture import capture, rewrite
-from ex_color.intervention import InterventionConfig
+from ex_color.model.capture import capture, rewrite
+from ex_color.model.intervention import InterventionConfig
 from ex_color.runtime import fast_cpu_math
 
 __all__ = ['Inference', 'hooked', 'infer']

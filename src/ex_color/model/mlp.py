@@ -2,7 +2,7 @@
 
 Design decisions:
 - `CNColorMLP` is a plain `nn.Module` ("clamped and normalised"); all training logic lives in the
-  training module, so the same object is trained, inspected, cut by `ex_color.surgery` and wrapped for
+  training module, so the same object is trained, inspected, cut by `ex_color.model.surgery` and wrapped for
   inference.
 - Every place worth hooking is a named submodule: `encoder` and `decoder` are `nn.Sequential`s (so
   their layers are addressed as `encoder.0`, `decoder.4`, ...) and the normalisation is a module of its

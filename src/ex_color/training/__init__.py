@@ -7,6 +7,7 @@ about a second, and nothing else here needs it.
 
 from typing import TYPE_CHECKING, Any
 
+from ex_color.model.stacked import StackedColorMLP
 from ex_color.runtime import fast_cpu_math
 from ex_color.training.batches import FixedBatches, RandomBatches
 from ex_color.training.fit import FitResult, fit
@@ -19,7 +20,6 @@ from ex_color.training.run import train_members
 from ex_color.training.schedule import Schedule
 from ex_color.training.settings import RunSettings
 from ex_color.training.specs import MemberSpec, seeds
-from ex_color.training.stacked import StackedColorMLP
 from ex_color.training.stacked_batches import StackedBatches
 from ex_color.training.tracking import MemberWandbLogger
 from ex_color.training.wandb_access import wandb_mode

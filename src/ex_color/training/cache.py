@@ -48,11 +48,9 @@ _TRAINING_SOURCES = (
     'ex_color/training',
     'ex_color/loss',
     'ex_color/data',
-    'ex_color/model',
+    'ex_color/model',  # the model room: the model, its stacked form, capture, edits and surgery
     'ex_color/seed.py',
     'ex_color/runtime.py',
-    'ex_color/capture.py',
-    'ex_color/erasure.py',
     'ex_color/experiments/ex_*/__init__.py',  # each experiment's declaration: its data and regularisers
     'mini/temporal',
 )

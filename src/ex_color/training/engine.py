@@ -43,12 +43,12 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 
 from ex_color.loss import RegularizerConfig
+from ex_color.model.stacked import StackedColorMLP
 from ex_color.training.batches import Batch
 from ex_color.training.members import as_stack
 from ex_color.training.optim import MemberAdam
 from ex_color.training.records import MemberRecords
 from ex_color.training.schedule import Schedule
-from ex_color.training.stacked import StackedColorMLP
 from ex_color.training.tables import ScheduleTables
 from ex_color.training.terms import per_member_loss, weighted_term
 from ex_color.training.window import MemberWindow

@@ -9,7 +9,7 @@ the way the Ex 2.12 notebook states them; each says how its deletion is kept:
 * ``frozen``: boolean masks by parameter name (`surgery.ablation_mask`) of entries that must stay
   exactly as they are — an ablation's zeroed rows and columns. Their gradients are zeroed before every
   optimiser step, so Adam never moves them (its moments stay zero, and so does its update).
-* an erased bottleneck (`erasure.erased`): the member's edit runs in the stack's bottleneck, on that
+* an erased bottleneck (`model.edits.erased`): the member's edit runs in the stack's bottleneck, on that
   member's latents, in every forward pass, training and evaluation alike. Edits hold buffers, not
   parameters, so the eraser is never trained.
 
@@ -26,7 +26,7 @@ Design decisions:
 - Fine-tuning is a run of the same engine as training (same schedule realisation, optimiser, logging,
   wandb runs per member, run cache), not a second loop.
 
-Deliberately not here: fitting erasers (`ex_color.erasure`), judging recovery (`ex_color.experiments.ex_2_12.recovery`).
+Deliberately not here: fitting erasers (`ex_color.model.edits`), judging recovery (`ex_color.experiments.ex_2_12.recovery`).
 """
 
 from __future__ import annotations
@@ -41,15 +41,15 @@ import pandas as pd
 import torch
 from torch import Tensor, nn
 
-from ex_color.erasure import ErasedBottleneck
 from ex_color.model import CNColorMLP
+from ex_color.model.edits import ErasedBottleneck
+from ex_color.model.stacked import StackedColorMLP
 from ex_color.training.front import train
 from ex_color.training.loop import LoopCallback, TrainLoop
 from ex_color.training.recipe import Recipe
 from ex_color.training.results import RunResult
 from ex_color.training.settings import RunSettings
 from ex_color.training.specs import MemberSpec
-from ex_color.training.stacked import StackedColorMLP
 from mini.temporal.dopesheet import Dopesheet
 
 __all__ = [
@@ -70,7 +70,7 @@ class FineTuneMember:
     """One model to fine-tune and what of it must not change."""
 
     model: CNColorMLP
-    """The trained (and deleted) model; a bottleneck made by `erasure.erased` keeps its edit."""
+    """The trained (and deleted) model; a bottleneck made by `model.edits.erased` keeps its edit."""
     name: str
     """Label in results and wandb (unique within the run)."""
     seed: int = 0

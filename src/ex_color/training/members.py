@@ -3,7 +3,7 @@
 The training module is written once, for a stack of M members: a forward pass maps colours
 [M, B, 3] to reconstructions [M, B, 3] and the captured layers to [M, B, D]. Two stacks exist:
 
-* `StackedColorMLP` (``ex_color.training.stacked``): M `CNColorMLP`s as stacked parameters, for runs
+* `StackedColorMLP` (``ex_color.model.stacked``): M `CNColorMLP`s as stacked parameters, for runs
   of many members;
 * `SingleMember`: one model of any architecture, trained in place with its own parameters, with no
   member axis at all ([B, 3] -> [B, 3], layers [B, D]; the engine's terms then reduce to 0-d values),
@@ -19,9 +19,9 @@ from collections.abc import Collection
 
 from torch import Tensor, nn
 
-from ex_color.capture import capture, resolve_layer
 from ex_color.model import CNColorMLP
-from ex_color.training.stacked import StackedColorMLP
+from ex_color.model.capture import capture, resolve_layer
+from ex_color.model.stacked import StackedColorMLP
 
 __all__ = ['MemberStack', 'SingleMember', 'as_stack']
 
@@ -54,7 +54,7 @@ class SingleMember:
             if not model.training:
                 y = y.clamp(0.0, 1.0)
             return y, {name: acts[name] for name in layers}
-        # Hooks live for one forward pass only (see ex_color.capture).
+        # Hooks live for one forward pass only (see ex_color.model.capture).
         with capture(model, layers) as captured:
             y = model(x)
         return y, dict(captured)

@@ -24,8 +24,8 @@ import pandas as pd
 import torch
 from torch import nn
 
-from ex_color.erasure import ErasedBottleneck
 from ex_color.model import CNColorMLP
+from ex_color.model.edits import ErasedBottleneck
 from ex_color.training.checkpointing import save_members
 from ex_color.training.specs import MemberSpec
 

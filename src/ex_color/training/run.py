@@ -36,6 +36,7 @@ from torch import nn
 
 from ex_color.loss import RegularizerConfig
 from ex_color.model import CNColorMLP
+from ex_color.model.stacked import StackedColorMLP, StackedEdits, check_frozen, freeze_entries
 from ex_color.seed import set_deterministic_mode
 from ex_color.training.engine import Engine
 from ex_color.training.fit import fit, positive_int, resolve_device
@@ -45,7 +46,6 @@ from ex_color.training.run_record import member_record
 from ex_color.training.schedule import Schedule
 from ex_color.training.shards import train_sharded
 from ex_color.training.specs import MakeData, MemberSpec, check_specs
-from ex_color.training.stacked import StackedColorMLP, StackedEdits, check_frozen, freeze_entries
 from ex_color.training.stacked_batches import StackedBatches
 from ex_color.training.tracking import MemberWandbLogger
 from mini.temporal.dopesheet import Dopesheet

@@ -46,7 +46,7 @@ class MemberSpec:
     """Boolean masks by parameter name of entries that must not change (e.g. `surgery.ablation_mask`):
     their gradients are zeroed before every optimiser step, so they stay exactly as they start."""
     edit: nn.Module | None = field(default=None, repr=False)
-    """An edit of the member's unit latents kept in every forward pass (an eraser, `erasure.erased`'s
+    """An edit of the member's unit latents kept in every forward pass (an eraser, `model.edits.erased`'s
     edit), re-normalised after; it holds buffers, not parameters, so it is never trained."""
 
     def __post_init__(self) -> None:

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from ex_color.training.stacked import StackedColorMLP
+from ex_color.model.stacked import StackedColorMLP
 
 if TYPE_CHECKING:
     from ex_color.loss import RegularizerConfig

@@ -27,7 +27,7 @@ from ex_color.data.color_cube import ColorCube
 from ex_color.evaluation import evaluate_cube
 from ex_color.evaluation.claims import rate_estimate
 from ex_color.evaluation.metrics import THRESHOLDS
-from ex_color.surgery import ablate
+from ex_color.model.surgery import ablate
 
 __all__ = ['FailureMaps', 'error_maps', 'failure_counts', 'failure_table']
 

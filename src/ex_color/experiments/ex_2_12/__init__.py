@@ -6,9 +6,9 @@ The experiment's declaration. Three ways to delete red, for each seed:
 * ``leace``: a model trained on the same data and schedule with the anchoring terms' weights at zero
   (`UNANCHORED`: no anchor, no anti-subspace; Separate kept, as it shapes every latent space of the
   series), red erased from its bottleneck by LEACE fitted on its latents of the training colours and
-  their red labels (`ex_color.erasure.fit_leace`);
+  their red labels (`ex_color.model.edits.fit_leace`);
 * ``mean-diff``: the same unanchored model with the one direction of largest red/non-red mean
-  difference projected out (`ex_color.erasure.mean_difference`).
+  difference projected out (`ex_color.model.edits.mean_difference`).
 
 A control that never learned red: the unanchored model trained on the training colours without red
 (`make_data(seed, without_red=True)`: every colour that carries the label with at least
@@ -22,7 +22,7 @@ deleted models of one seed with what must stay in place while they are fine-tune
 The experiment is this folder: this module declares it; `recovery` measures how fast each
 deletion comes back under fine-tuning; `report` writes the notebook's prose and tables from the
 results; `figures` shows the relearning curves (`plot` draws them). Erasers live in the model room
-(`ex_color.erasure`) and fine-tuning in the engine, which any experiment may use.
+(`ex_color.model.edits`) and fine-tuning in the engine, which any experiment may use.
 
 Design decisions:
 - The erasers are fitted on the training colours with their soft red labels (the probability that
@@ -40,11 +40,11 @@ import torch
 from torch import Tensor, nn
 
 from ex_color.data.cube_dataset import redness
-from ex_color.erasure import erased, fit_leace, latents, mean_difference
 from ex_color.evaluation.cube import named_color_table
 from ex_color.experiments import ex_2_10
 from ex_color.model import CNColorMLP
-from ex_color.surgery import ablate, ablation_mask
+from ex_color.model.edits import erased, fit_leace, latents, mean_difference
+from ex_color.model.surgery import ablate, ablation_mask
 from ex_color.training.batches import FixedBatches, RandomBatches
 from ex_color.training.specs import MemberSpec
 

@@ -27,8 +27,8 @@ from ex_color.evaluation.numbers import g
 from ex_color.experiments.ex_2_13 import GOAL_PASS, GOAL_RED
 from ex_color.experiments.ex_2_13.modes import MODES
 from ex_color.experiments.report import change_text
+from ex_color.model.surgery import ablate
 from ex_color.search.racing import Race, Rung
-from ex_color.surgery import ablate
 
 __all__ = ['ablated_red_markdown', 'goal_markdown', 'modes_markdown', 'race_markdown', 'share']
 

@@ -197,7 +197,7 @@ class StackedEdits(nn.Module):
     (then are re-normalised); members without one are left as the normalisation made them.
 
     An edit whose class declares ``affine() -> (M [k, k], shift [k])`` beside its ``forward``
-    (``edit(x) = x − x @ M + shift``: `erasure.LeaceEdit`, `erasure.ProjectOut`) is applied with every
+    (``edit(x) = x − x @ M + shift``: `edits.LeaceEdit`, `edits.ProjectOut`) is applied with every
     other such member's in one batched product; any other module is called member by member. Both compute the edit's map; the
     batched form may round differently in the last bit (a test holds them within 1e-6)."""
 

@@ -3,11 +3,11 @@
 **The edit contract.** An edit is an `nn.Module` mapping unit latents ``[..., k] -> [..., k]`` that
 holds buffers only (never parameters). Every way this project deletes a concept at the bottleneck is
 one: `AblateDims` (anchoring's deletion), `ProjectOut`, `LeaceEdit` here, and
-`intervention.Suppression` (gated removal along a concept vector). Any of them works on one model
+`model.intervention.Suppression` (gated removal along a concept vector). Any of them works on one model
 (`erased(model, edit)`) and on a stack of models trained or fine-tuned together (`MemberSpec.edit`,
-applied by `training.stacked.StackedEdits`), re-normalised after the edit in both; an edit that also
+applied by `model.stacked.StackedEdits`), re-normalised after the edit in both; an edit that also
 declares ``affine() -> (M, shift)`` is batched across a stack's members. A test holds every edit's
-one-model and stacked outputs equal, and `AblateDims` equal to weight surgery (`surgery.ablate`).
+one-model and stacked outputs equal, and `AblateDims` equal to weight surgery (`model.surgery.ablate`).
 
 Anchoring decides before training where red will live, so deleting it is `surgery.ablate` (weights
 zeroed at the source) or, as an edit, `AblateDims` (the same map on the latents). The
@@ -36,7 +36,7 @@ Design decisions:
   ``deepcopy`` and hold no parameters: fine-tuning an erased model never trains the eraser.
 - Both edits are affine, and say so (``affine() -> (M, shift)``, ``edit(x) = x − x @ M + shift``):
   a stack of models fine-tuned together applies every such edit in one batched product
-  (`training.stacked.StackedEdits`) instead of one small product per member.
+  (`model.stacked.StackedEdits`) instead of one small product per member.
 - Re-normalising after the edit is part of the edit's meaning here (the decoder was trained on unit
   latents); it makes the erased model's latent a direction again, which LEACE alone does not promise.
 

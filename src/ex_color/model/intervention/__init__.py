@@ -3,8 +3,8 @@
 Interventions are `nn.Module`s applied to a layer's output; `InterventionConfig` says where.
 """
 
-from ex_color.intervention.config import InterventionConfig
-from ex_color.intervention.falloff import BoundedFalloff
-from ex_color.intervention.suppression import Suppression
+from ex_color.model.intervention.config import InterventionConfig
+from ex_color.model.intervention.falloff import BoundedFalloff
+from ex_color.model.intervention.suppression import Suppression
 
 __all__ = ['BoundedFalloff', 'InterventionConfig', 'Suppression']
