@@ -55,6 +55,8 @@ OLDEST_TESTS = (
     'tests/test_training_terms.py',
     'tests/test_training_schedule.py',
     'tests/test_training_tracking.py',
+    'tests/test_wandb_record.py',
+    'tests/test_wandb_notebook_record.py',
     'tests/test_training_remote.py',
     'tests/test_model_cn_color_mlp.py',
     'tests/test_loss_config.py',

@@ -3,7 +3,8 @@
 * `set_up(nbid, experiment_name, project, image=...)`: logging (the notebook's, the library's;
   matplotlib's aspect warnings silenced) and an `Experiment` that runs locally unless Modal is asked
   for, with `image` as its container recipe should it be (notebooks pass the project's pinned one from
-  `infra`). Returns the notebook's logger and the experiment.
+  `infra`); the notebook's tracking session (`notebook_record.begin`). Returns the notebook's logger
+  and the experiment.
 * `show_evaluation(model, cubes, nbid=..., tags=...)`: the three figures of a model on the test cubes
   (colour slices, error curves, latents), as every notebook shows them before and after ablation.
 * `NotebookTrainer(settings, run)`: "train this recipe" through the front door, here or on Modal as
@@ -30,6 +31,7 @@ from ex_color.evaluation import evaluate_cube
 from ex_color.evaluation.ablation import distribution_table, seed_metrics
 from ex_color.experiments.common import TestCubes
 from ex_color.experiments.figures import show_latents, show_loss, show_reconstruction, show_seed_metrics
+from ex_color.experiments.notebook_record import begin
 from ex_color.training.cache import member_key, member_keys
 from ex_color.training.front import train, train_on
 from ex_color.training.loop import LoopCallback
@@ -64,6 +66,7 @@ def set_up(
         SimpleLoggingConfig().info('notebook', 'utils', 'mini', 'ex_color').error('matplotlib.axes')
     )
     config.apply()
+    begin(nbid, experiment_name, project)  # the notebook's own tracking run is recorded under these
     run = Experiment(experiment_name, project=project)  # local unless EX_COLOR_BACKEND=modal
     run.image = image
     run.before_each(config.apply)  # the same logging inside a remote container

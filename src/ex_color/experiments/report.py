@@ -21,6 +21,7 @@ from ex_color.evaluation.ablation import AblationSummary
 from ex_color.evaluation.claims import ALPHA, PairedTest, median_estimate, rate_estimate
 from ex_color.evaluation.metrics import HEADLINE_METRICS, THRESHOLDS
 from ex_color.evaluation.numbers import g, median_interval, quartiles
+from ex_color.experiments.notebook_record import record_results
 
 __all__ = [
     'environment',
@@ -207,7 +208,9 @@ def publish_results(
 ) -> None:
     """Leave this notebook's over-seeds results in its outputs, for the README's table and `./go verify`:
     the pass rate with its Wilson interval, each headline metric's median with its bootstrap interval
-    (and quartiles), the comparative claims the notebook makes (`claim_records`), and the machine."""
+    (and quartiles), the comparative claims the notebook makes (`claim_records`), and the machine. The
+    same, with every seed's row and the figures shown, becomes the notebook's tracking run
+    (`notebook_record.record_results`)."""
     from IPython.display import display
 
     n, passed = len(df), int(df['pass'].sum())
@@ -226,6 +229,7 @@ def publish_results(
     }
     text = f'Results recorded for the README ({n} seeds, {passed} meet every threshold).'
     display({RESULTS_MIME: payload, 'text/plain': text}, raw=True)
+    record_results(payload, df)
 
 
 def regularizer_table(regularizers: Sequence[Any]) -> str:

@@ -267,7 +267,25 @@ class FigureShow:
         else:
             display(out)
         self.result = RenderedFigure(files=files, html=out.html, alt_text=alt_text)
+        _RENDERED.pop(files['light'], None)  # a figure drawn again (a cell re-run) moves to the end
+        _RENDERED[files['light']] = self.result
         return self.result
+
+
+_RENDERED: dict[Path, RenderedFigure] = {}
+"""The figures rendered in this process since `forget_rendered_figures`, by light PNG path."""
+
+
+def rendered_figures() -> list[RenderedFigure]:
+    """Every figure rendered in this process since `forget_rendered_figures`, each once (as last drawn),
+    in the order last drawn: what a notebook has shown, for a record of it (a tracking run)."""
+    return list(_RENDERED.values())
+
+
+def forget_rendered_figures() -> None:
+    """Start `rendered_figures` afresh (a notebook's set-up does, so a kernel re-used for another
+    notebook does not carry the first one's figures)."""
+    _RENDERED.clear()
 
 
 @contextmanager
