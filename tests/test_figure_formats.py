@@ -178,6 +178,25 @@ def test_a_factory_that_ignores_the_column_width_is_an_error_and_writes_nothing(
     assert plt.get_fignums() == []
 
 
+def test_a_figure_without_a_column_layout_says_so_and_gets_full_width_vectors(figdir, monkeypatch, caplog):
+    # what `EX_COLOR_FIGURE_WIDTH=column ./go run` asks of every figure, the dopesheet's included
+    cube = error_cube()
+    seen: list[Theme] = []
+
+    def fixed(theme: Theme) -> Figure:
+        seen.append(theme)
+        return plot_cube_series(cube, title='t', var='MSE', figsize=(12, 3), theme=theme)
+
+    monkeypatch.setenv(FORMATS_ENV, 'pdf')
+    monkeypatch.setenv(WIDTH_ENV, 'column')
+    with caplog.at_level('INFO', logger='utils.nb.displayer'):
+        with displayer_mpl('wide.png', column_layout=False) as show:
+            show(fixed)
+    assert seen == [Theme('light'), Theme('dark')]  # never drawn for the column
+    assert media_box_inches((figdir / 'wide.pdf').read_bytes())[0] == pytest.approx(12)
+    assert 'wide.png has no column layout: its pdf at full width' in caplog.text
+
+
 def test_cached_vector_copies_are_written_without_drawing(figdir):
     calls: list[int] = []
 

@@ -80,6 +80,7 @@ def show_dopesheet(dopesheet: Dopesheet, *, nbid: str) -> None:
         alt_text='Plot showing the parameter schedule for the training run. The plot has two '
         'sections: the upper section shows the regularisation weights over time, and the lower section shows '
         'the learning rate over time. The x-axis represents training steps.',
+        column_layout=False,
     ) as show:
         show(lambda theme: plot_dopesheet(dopesheet, theme))
 
@@ -93,6 +94,7 @@ def show_reconstruction(data: ColorCube, *, nbid: str, tags: Sequence[str]) -> N
         'saturation, but varies in value (brightness) from top to bottom, and in hue from left to right. Each '
         'color value is represented as a square patch of that color. The outer portion of the patches shows the '
         'color as reconstructed by the model; the inner portion shows the true (input) color.',
+        column_layout=False,
     ) as show:
         show(
             lambda: plot_colors(
@@ -172,6 +174,7 @@ def show_seed_metrics(
         f'Each panel has one row per configuration ({", ".join(groups)}); each of the {n} seeds is a dot over a box '
         f'spanning the middle half of the seeds, seed {highlight} is ringed, and a dashed line marks the threshold. '
         'Lines join the same seed across configurations.',
+        column_layout=False,
     ) as show:
         show(
             lambda theme: plot_seed_metrics(
@@ -198,6 +201,7 @@ def show_training_history(
         alt_text='Two line charts sharing a step axis, titled "{title}": the training terms (window means) above '
         'and the validation terms below, each on a logarithmic scale, with a faint vertical line where each phase '
         'of the schedule starts.',
+        column_layout=False,
     ) as show:
         show(
             lambda theme: plot_training_history(

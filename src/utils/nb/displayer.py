@@ -39,7 +39,8 @@ Design decisions:
   ``Theme('light', width='column')`` and `COLUMN_STYLE`, and then checks that it will print legibly
   (`utils.plt.print_problems`: 3.35 in wide, no text under 7 pt, nothing cut off). A factory that does
   not size itself from its theme fails that check with a ValueError naming the file, rather than
-  writing a 12 in figure under a column-width name.
+  writing a 12 in figure under a column-width name. A figure that has no column layout says so
+  (``column_layout=False``): its vectors are then written at full width, and the log names it.
 
 Deliberately not done here: no Git LFS handling, no figure styling beyond applying the variant's sheets
 (figures decide their own colours and sizes via `Theme`).
@@ -51,6 +52,7 @@ import hashlib
 import html
 import inspect
 import json
+import logging
 import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -74,6 +76,8 @@ DEFAULT_LIGHT: tuple[Style, ...] = ('base', 'light', {'figure.dpi': 150})
 DEFAULT_DARK: tuple[Style, ...] = ('base', 'dark', {'figure.dpi': 150})
 DEFAULT_LIVE: tuple[Style, ...] = ('base', 'transparent', {'figure.dpi': 90})
 DEFAULT_ALT_TEXT = 'Figure titled "{title}"'
+log = logging.getLogger(__name__)
+
 FORMATS_ENV = 'EX_COLOR_FIGURE_FORMATS'
 """Environment variable: comma-separated formats every figure is also saved in (e.g. ``pdf,svg``)."""
 WIDTH_ENV = 'EX_COLOR_FIGURE_WIDTH'
@@ -145,7 +149,8 @@ def _render(
                 raise ValueError(
                     f'displayer_mpl({str(path)!r}): the column-width figure would not print legibly: '
                     + '; '.join(problems)
-                    + '. Its factory must take `theme` and size itself from it (Theme.figsize).'
+                    + '. Its factory must take `theme` and size itself from it (Theme.figsize), or its call say '
+                    + 'column_layout=False (vectors at full width).'
                 )
             data = render_formats(fig, variant.formats)
             title = fig.get_suptitle()
@@ -171,7 +176,12 @@ def _from_env(value: str | None, env: str) -> str | None:
 
 
 def _variants(
-    light: Sequence[Style], dark: Sequence[Style], formats: Sequence[str] | None, width: WidthName | None
+    light: Sequence[Style],
+    dark: Sequence[Style],
+    formats: Sequence[str] | None,
+    width: WidthName | None,
+    column_layout: bool = True,
+    path: Path | None = None,
 ) -> dict[str, Variant]:
     """The light and dark PNG variants, and the vector copies `formats` (or the environment) asks for."""
     if formats is None:
@@ -185,6 +195,13 @@ def _variants(
     if chosen not in WIDTH_NAMES:
         where = 'displayer_mpl vector_width' if width is not None else WIDTH_ENV
         raise ValueError(f'{where}: expected one of {", ".join(WIDTH_NAMES)}, got {chosen!r}')
+    if vector and chosen == 'column' and not column_layout:
+        log.info(
+            '%s has no column layout: its %s at full width',
+            path.name if path else 'a figure',
+            '/'.join(vector),
+        )
+        chosen = 'full'
     variants = {
         'light': Variant(Theme('light'), tuple(light), ('png', *vector) if chosen == 'full' else ('png',)),
         'dark': Variant(Theme('dark'), tuple(dark), ('png',)),
@@ -301,6 +318,7 @@ def displayer_mpl(
     key: str | None = None,
     formats: Sequence[str] | None = None,
     vector_width: WidthName | None = None,
+    column_layout: bool = True,
 ) -> Iterator[FigureShow]:
     """Context manager yielding `show`; on exit writes `<path>` (light) and `<stem>.dark.png` and displays.
 
@@ -308,6 +326,8 @@ def displayer_mpl(
     With `autoclose` (default) every figure is closed once rendered. `key`: reuse the variants drawn
     before under this key. `formats` (default: `EX_COLOR_FIGURE_FORMATS`, else PNG only) and
     `vector_width` (default: `EX_COLOR_FIGURE_WIDTH`, else 'full'): vector copies beside the PNGs.
+    ``column_layout=False`` declares a figure that has no column layout: its vectors are full width
+    (a two-column figure in a paper) whatever the width asked, and the log says so.
     See the module docstring.
     """
     if not str(path).endswith('.png'):
@@ -320,6 +340,8 @@ def displayer_mpl(
             dark_theme if dark_theme is not None else DEFAULT_DARK,
             formats,
             vector_width,
+            column_layout,
+            Path(path),
         ),
         live_styles=tuple(live_theme if live_theme is not None else DEFAULT_LIVE) if live else None,
         autoclose=autoclose,

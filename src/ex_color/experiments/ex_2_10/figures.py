@@ -42,6 +42,7 @@ def show_failures(
         'group of seeds of the largest error over saturation, on one logarithmic colour scale, with a ring at '
         "each seed's worst colour. " + maps.describe() + '.',
         key=figure_key('failures', df, *(p.median.tobytes() for p in maps.panels)),
+        column_layout=False,
     ) as show:
 
         def draw(theme: Theme) -> Figure:  # pyplot is imported only when the figure is not in the cache

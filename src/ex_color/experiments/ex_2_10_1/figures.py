@@ -55,6 +55,7 @@ def show_error_vs_similarity(
         f'the x-axis is its similarity to {name} raised to the power {power:g}, from 0 to 1, and the y-axis is '
         'its reconstruction error (MSE). A dashed least-squares line is labelled with the Pearson correlation '
         'r and R squared.',
+        column_layout=False,
     ) as show:
         show(
             lambda theme: plot_error_vs_similarity(
@@ -82,6 +83,7 @@ def show_metric_boxes(
         alt_text=f'Box plots titled "{{title}}", one row per metric ({", ".join(labels)}), summarising '
         f'{len(df)} training runs. Each box spans the middle half of the runs with a line at the median; '
         'whiskers reach the furthest run within 1.5 box lengths; dots are the individual runs.',
+        column_layout=False,
     ) as show:
         show(
             lambda theme: plot_metric_boxes(
@@ -115,6 +117,7 @@ def show_results(
         'hue from left to right and value increasing upwards; the outer part of each patch is the '
         'reconstructed colour, the inner square the true colour. Bottom: line chart of reconstruction error '
         f'against hue at full saturation for five brightness levels, y-axis from {y_range}.',
+        column_layout=False,
     ) as show:
         show(
             lambda theme: plot_results(

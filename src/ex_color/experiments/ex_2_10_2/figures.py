@@ -29,6 +29,7 @@ def show_search_progress(
         alt_text=f'Panels titled "{{title}}", one per objective ({names}), each trial\'s median over its seeds '
         'against the trial number. Filled dots keep every constraint, hollow ones break one; a step line follows the '
         'best feasible value so far, faint vertical lines separate batches, and a star marks the template schedule.',
+        column_layout=False,
     ) as show:
         show(lambda theme: plot_search_progress(trials, objectives, labels=labels, log=log, theme=theme))
 
@@ -53,6 +54,7 @@ def show_search_front(
         alt_text=f'Scatter plot titled "{{title}}": every feasible trial\'s {labels.get(x, x)} (x) against its '
         f'{labels.get(y, y)} (y), coloured by {labels.get(colour, colour)}. Trials on the Pareto front are ringed, '
         'a star marks the template schedule and a diamond the chosen trial.',
+        column_layout=False,
     ) as show:
         show(
             lambda theme: plot_search_front(

@@ -54,6 +54,7 @@ def show_label_coverage(
         f'fraction of seeds of each setting that meet every threshold, and that meet "{red.label}" alone, '
         'each with a bar over its Wilson 95% interval, and a line at one half.',
         key=figure_key('label-coverage', df, setting, tuple(tags)),
+        column_layout=False,
     ) as show:
 
         def draw(

@@ -33,6 +33,7 @@ def show_relearning(
         f'({names}): the median over seeds, with the interquartile range shaded. Dots mark the median step at '
         'which the error at red was half-way back in orders of magnitude; dotted lines the median red error '
         'before deletion; a dashed line the error at which red counts as relearned.',
+        column_layout=False,
     ) as show:
         show(
             lambda theme: plot_relearning(

@@ -84,6 +84,7 @@ def show_failure_modes(
         f'charts against the training step of {curves_of}, one line per failure mode (the median over its seeds), '
         'with the interquartile band of the seeds that pass: ' + ', '.join(t.label for t in traces) + '.',
         key=figure_key('failure-modes', counts, curves, [vars(t) for t in traces], curves_of),
+        column_layout=False,
     ) as show:
 
         def draw(theme: Theme) -> Figure:
@@ -108,6 +109,7 @@ def show_race(race: Race, rungs: Sequence[Rung], *, start: int | None, nbid: str
         key=figure_key(
             'race', [(c.number, c.passed, c.seeds) for c in race.standings], [r.seeds for r in rungs], start
         ),
+        column_layout=False,
     ) as show:
 
         def draw(theme: Theme) -> Figure:
