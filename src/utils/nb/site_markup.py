@@ -47,10 +47,10 @@ NUMBER_CLASS = 'site-num'
 DISPLAY_ENVIRONMENTS = {'equation', 'equation*', 'displaymath'}
 
 _NUM = r'\d+(?:\.\d+)?(?:[eE][-+]?\d+)?'
-# a number with its sign, percent sign and en-dash range (0.21–0.47, 40%–53%); not one that is part
-# of a word, a name or an entity (ex-2.10, &#8211;)
-NUMBER = re.compile(rf'(?<![\w.&#-])[-−]?{_NUM}%?(?:–[-−]?{_NUM}%?)?(?!\w)')
-BREAKS = re.compile(r'[-−–]')  # where a browser may break a number
+# a number with its sign, percent sign (also spaced: 95 %) and en-dash range (0.21–0.47, 40%–53%);
+# not one that is part of a word, a name or an entity (ex-2.10, &#8211;)
+NUMBER = re.compile(rf'(?<![\w.&#-])[-−]?{_NUM}(?: ?%)?(?:–[-−]?{_NUM}(?: ?%)?)?(?!\w)')
+BREAKS = re.compile(r'[-−– ]')  # where a browser may break a number
 TAG = re.compile(r'<(/?)([A-Za-z][\w-]*)[^>]*>|<!--.*?-->', re.DOTALL)
 VERBATIM = {'head', 'pre', 'code', 'script', 'style', 'math', 'svg', 'textarea'}
 """Elements whose text is left exactly as it is."""
