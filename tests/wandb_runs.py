@@ -32,7 +32,11 @@ class OfflineRun:
 
 def _records(path: Path) -> list[bytes]:
     raw = path.read_bytes()
-    assert raw[:7] == struct.pack('<4sHB', b':W&B', 0xBEE1, 0), f'{path}: not a wandb log'
+    if len(raw) < 7 or raw[:7] == bytes(7):  # wandb's service has not written the header yet
+        return []
+    assert raw[:7] == struct.pack('<4sHB', b':W&B', 0xBEE1, 0), (
+        f'{path}: not a wandb log ({len(raw)} bytes, starting {raw[:16]!r})'
+    )
     block, pos, pending, out = 32768, 7, b'', []
     while pos + 7 <= len(raw):
         if block - pos % block < 7:  # too little room for a chunk header: the block's padding
@@ -43,7 +47,9 @@ def _records(path: Path) -> list[bytes]:
             pos += block - pos % block
             continue
         data = raw[pos + 7 : pos + 7 + length]
-        assert len(data) == length and crc == zlib.crc32(data, zlib.crc32(bytes([kind]))), (path, pos)
+        if len(data) < length:  # the last chunk is still being written: read again later
+            break
+        assert crc == zlib.crc32(data, zlib.crc32(bytes([kind]))), (path, pos)
         pos += 7 + length
         if kind == 1:
             out.append(data)
