@@ -6,7 +6,8 @@ evaluation over seeds, its claims and its figures. `report.publish_results` hand
 tracking run per execution of the notebook holds them:
 
 * **name** ``<nbid> · results``, **group** the notebook's experiment (the name `notebook.set_up`
-  was given, so it sits beside its members' runs), job type ``notebook``;
+  was given; its members' runs are grouped under that name with their run's label, e.g.
+  ``<experiment> (seeds)``), job type ``notebook``;
 * **config**: the notebook, its title and description, the seeds it scored and the machine
   (`report.environment`);
 * **summary**: the number of seeds, how many passed, the pass rate and its Wilson interval, each
