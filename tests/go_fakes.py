@@ -7,14 +7,29 @@ from pathlib import Path
 
 from utils.paths import project_root
 
+FAKE_PYTHON = """#!/bin/sh
+if [ "$1" = -m ] && [ "$2" = venv ]; then
+  mkdir -p "$3/bin"
+  cat >"$3/bin/python" <<'EOF'
+#!/bin/sh
+{venv_python}
+EOF
+  chmod +x "$3/bin/python"
+  exit 0
+fi
+echo 3.11.9
+"""
+"""An interpreter that says it is Python 3.11.9 and makes venvs whose ``bin/python`` is the given script."""
 
-def project_with_fake_python(tmp_path: Path, fake_python: str) -> Path:
-    """A copy of `go`, pyproject.toml and the lock in `tmp_path`, with `fake-python` (a script whose
-    venvs log their calls) beside them; the caller points PYTHON at it."""
+
+def project_with_fake_python(tmp_path: Path, venv_python: str) -> Path:
+    """A copy of `go`, pyproject.toml and the lock in `tmp_path`, with `fake-python` beside them (the
+    caller points PYTHON at it): `FAKE_PYTHON`, whose venvs' ``bin/python`` runs `venv_python` (a
+    shell script body, which logs its calls)."""
     for name in ('go', 'pyproject.toml', 'requirements.lock'):
         shutil.copy2(project_root() / name, tmp_path / name)
     fake = tmp_path / 'fake-python'
-    fake.write_text(fake_python)
+    fake.write_text(FAKE_PYTHON.replace('{venv_python}', venv_python.strip('\n')))
     fake.chmod(0o755)
     return tmp_path
 

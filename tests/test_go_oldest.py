@@ -22,11 +22,7 @@ from utils.paths import project_root
 ROOT = project_root()
 BASH = shutil.which('bash') or '/bin/bash'
 
-FAKE_PYTHON = """#!/bin/sh
-if [ "$1" = -m ] && [ "$2" = venv ]; then
-  mkdir -p "$3/bin"
-  cat >"$3/bin/python" <<'EOF'
-#!/bin/sh
+VENV_PYTHON = """
 bin="$(dirname "$0")"
 echo "python $*" >>"$bin/../calls.log"
 case "$*" in
@@ -42,17 +38,13 @@ case "$*" in
     exit "${PYTEST_RC:-0}" ;;
 esac
 exit 0
-EOF
-  chmod +x "$3/bin/python"
-  exit 0
-fi
-echo 3.11.9
 """
+"""What the fake interpreter's venvs run as ``bin/python``: it logs each call."""
 
 
 @pytest.fixture
 def project(tmp_path) -> Path:
-    return project_with_fake_python(tmp_path, FAKE_PYTHON)
+    return project_with_fake_python(tmp_path, VENV_PYTHON)
 
 
 def go_oldest(project: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:

@@ -20,27 +20,19 @@ from utils.paths import project_root
 ROOT = project_root()
 BASH = shutil.which('bash') or '/bin/bash'
 
-FAKE_PYTHON = """#!/bin/sh
-if [ "$1" = -m ] && [ "$2" = venv ]; then
-  mkdir -p "$3/bin"
-  cat >"$3/bin/python" <<'EOF'
-#!/bin/sh
+VENV_PYTHON = """
 echo "$*" >>"$(dirname "$0")/../calls.log"
 if [ -n "$FAIL_ON" ]; then
   case "$*" in *"$FAIL_ON"*) exit 1 ;; esac
 fi
 exit 0
-EOF
-  chmod +x "$3/bin/python"
-  exit 0
-fi
-echo 3.11.9
 """
+"""What the fake interpreter's venvs run as ``bin/python``: it logs each call."""
 
 
 @pytest.fixture
 def project(tmp_path) -> Path:
-    return project_with_fake_python(tmp_path, FAKE_PYTHON)
+    return project_with_fake_python(tmp_path, VENV_PYTHON)
 
 
 def go_setup(project: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
